@@ -1,0 +1,16 @@
+"""The declaration: ``pledge.yaml`` parsed, validated, linted and compared."""
+
+from pledge.declaration.findings import Finding, Severity
+from pledge.declaration.loader import DEFAULT_FILE, load, load_data, loads, origin_of
+from pledge.declaration.model import Declaration
+
+__all__ = [
+    "DEFAULT_FILE",
+    "Declaration",
+    "Finding",
+    "Severity",
+    "load",
+    "load_data",
+    "loads",
+    "origin_of",
+]
