@@ -33,7 +33,7 @@ unit: setup
 test: lint types unit
 
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --record
 
 # Regenerate requirements.lock after changing dependencies in pyproject.toml.
 lock:

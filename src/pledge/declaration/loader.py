@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 from pledge.declaration.findings import Finding, Path, Severity, dotted
 from pledge.declaration.model import Declaration
-from pledge.declaration.source import Position, SourceError, SourceMap, parse
+from pledge.declaration.source import SourceError, SourceMap, parse
 from pledge.declaration.taxonomy import builtin_purposes
 from pledge.errors import DeclarationError, UsageError
 
@@ -34,7 +34,12 @@ class Origin:
     source: SourceMap
 
     def finding(
-        self, code: str, message: str, path: Path, *, at_key: bool = False,
+        self,
+        code: str,
+        message: str,
+        path: Path,
+        *,
+        at_key: bool = False,
         severity: Severity = Severity.ERROR,
     ) -> Finding:
         """A finding located at the key (or value) written at ``path``."""
@@ -42,12 +47,10 @@ class Origin:
         return Finding(code, severity, message, self.file, position.line, position.column, path)
 
 
-_origins: dict[int, Origin] = {}
-
-
 def origin_of(declaration: Declaration) -> Origin:
     """The file and positions a declaration was loaded from (a blank origin if built in code)."""
-    return _origins.get(id(declaration), Origin("<declaration>", SourceMap()))
+    origin = declaration._origin
+    return origin if isinstance(origin, Origin) else Origin("<declaration>", SourceMap())
 
 
 def load(path: str | FilePath) -> Declaration:
@@ -87,9 +90,7 @@ def loads(text: str, file: str = DEFAULT_FILE) -> Declaration:
         raise DeclarationError(
             [origin.finding("E104", f"expected a mapping of sections, got {_kind(data)}", ())]
         )
-    declaration = _validate(data, origin)
-    _origins[id(declaration)] = origin
-    return declaration
+    return _validate(data, origin)
 
 
 def load_data(data: dict[str, Any]) -> Declaration:
@@ -106,6 +107,7 @@ def _validate(data: dict[str, Any], origin: Origin) -> Declaration:
     problems = list(_check_references(declaration, origin))
     if problems:
         raise DeclarationError(problems)
+    declaration._origin = origin
     return declaration
 
 
@@ -165,7 +167,9 @@ def _translate(error: ValidationError, data: dict[str, Any], origin: Origin) -> 
         current = by_path.get(slot)
         if current is None or _rank(detail) < _rank(current):
             by_path[slot] = detail
-    findings = [_finding(detail, path, on_key, data, origin) for (path, on_key), detail in by_path.items()]
+    findings = [
+        _finding(detail, path, on_key, data, origin) for (path, on_key), detail in by_path.items()
+    ]
     return sorted(findings, key=lambda f: (f.line, f.column, f.code))
 
 
@@ -184,10 +188,7 @@ def _data_path(detail: ErrorDetails, data: Any) -> tuple[Path, bool]:
         last = index == len(loc) - 1
         if part == "[key]":
             on_key = True
-        elif isinstance(node, dict) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        elif _has(node, part):
             path.append(part)
             node = node[part]
         elif last and detail["type"] in ("missing", "extra_forbidden"):
@@ -195,15 +196,21 @@ def _data_path(detail: ErrorDetails, data: Any) -> tuple[Path, bool]:
     return tuple(path), on_key
 
 
-def _finding(
-    detail: ErrorDetails, path: Path, on_key: bool, data: Any, origin: Origin
-) -> Finding:
+def _has(node: Any, part: str | int) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and part < len(node)
+
+
+def _finding(detail: ErrorDetails, path: Path, on_key: bool, data: Any, origin: Origin) -> Finding:
     kind = detail["type"]
     value = detail["input"]
     where = dotted(path[:-1]) or "the declaration"
     if kind == "missing":
         name = path[-1]
-        return origin.finding("E105", f"missing required key '{name}' in {where}", path[:-1], at_key=True)
+        return origin.finding(
+            "E105", f"missing required key '{name}' in {where}", path[:-1], at_key=True
+        )
     if kind == "extra_forbidden":
         name = str(path[-1])
         message = f"unknown key '{name}' in {where}"
@@ -320,7 +327,11 @@ def _check_references(declaration: Declaration, origin: Origin) -> list[Finding]
         parent = key.rpartition(".")[0]
         if parent and parent not in taxonomy:
             message = f"category '{key}' extends '{parent}', which is not a category"
-            found.append(origin.finding("E109", message + _suggest(parent, categories), ("categories", key), at_key=True))
+            found.append(
+                origin.finding(
+                    "E109", message + _suggest(parent, categories), ("categories", key), at_key=True
+                )
+            )
     for key, purpose in declaration.purposes.items():
         for index, category in enumerate(purpose.categories):
             check("category", category, categories, ("purposes", key, "categories", index))
@@ -328,11 +339,11 @@ def _check_references(declaration: Declaration, origin: Origin) -> list[Finding]
         for field_key, field in point.fields.items():
             base = ("collection", point_key, "fields", field_key)
             check("category", field.category, categories, (*base, "category"))
-            for index, purpose in enumerate(field.purposes):
-                check("purpose", purpose, purposes, (*base, "purposes", index))
+            for index, used in enumerate(field.purposes):
+                check("purpose", used, purposes, (*base, "purposes", index))
     for key, recipient in declaration.recipients.items():
-        for index, purpose in enumerate(recipient.purposes):
-            check("purpose", purpose, purposes, ("recipients", key, "purposes", index))
+        for index, used in enumerate(recipient.purposes):
+            check("purpose", used, purposes, ("recipients", key, "purposes", index))
         for index, category in enumerate(recipient.categories):
             check("category", category, categories, ("recipients", key, "categories", index))
     for name, cookie in declaration.cookies.items():

@@ -21,12 +21,13 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PrivateAttr,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
 from pledge.declaration.duration import Duration, DurationError, RetentionEvent, split_retention
-from pledge.declaration.taxonomy import Category, Taxonomy, builtin_taxonomy
+from pledge.declaration.taxonomy import Category, Taxonomy, builtin_taxonomy, is_transfer
 
 # --- value types -------------------------------------------------------------------------------
 
@@ -94,7 +95,9 @@ Key = Annotated[str, AfterValidator(_key)]
 
 def _language(value: str) -> str:
     if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
-        raise PydanticCustomError("language", f"'{value}' is not a language tag such as en or de-AT")
+        raise PydanticCustomError(
+            "language", f"'{value}' is not a language tag such as en or de-AT"
+        )
     return value
 
 
@@ -288,9 +291,7 @@ def _retention(value: Any) -> Any:
         try:
             period, event = split_retention(value)
         except DurationError as error:
-            raise PydanticCustomError(
-                "vague" if error.vague else "duration", str(error)
-            ) from None
+            raise PydanticCustomError("vague" if error.vague else "duration", str(error)) from None
         return {"period": period, "after": event or RetentionEvent.COLLECTION}
     return value
 
@@ -514,11 +515,15 @@ class Declaration(_Model):
     storage: list[StorageLocation] = Field(default_factory=list, description="Where data is kept.")
     security: Security | None = Field(None, description="Security measures.")
 
+    # Where the declaration was loaded from (file and positions), set by the loader.
+    _origin: Any = PrivateAttr(default=None)
+
     @cached_property
     def taxonomy(self) -> Taxonomy:
         """The built-in taxonomy with this declaration's additions."""
         return builtin_taxonomy().extended(
-            Category(key=key, **definition.model_dump()) for key, definition in self.categories.items()
+            Category(key=key, **definition.model_dump())
+            for key, definition in self.categories.items()
         )
 
     @cached_property
@@ -554,8 +559,6 @@ class Declaration(_Model):
 
     def transfers(self) -> list[str]:
         """Keys of the recipients outside the controller's country (and outside the EEA)."""
-        from pledge.declaration.taxonomy import is_transfer
-
         home = self.controller.country
         return [
             key

@@ -1,6 +1,7 @@
 """YAML to plain data, keeping where every key and value was written.
 
-PyYAML's composer gives us nodes with positions; we build the values ourselves so that we can
+We build values from the C parser's event stream ourselves (several times faster than
+PyYAML's composer on large declarations) so that we can
 
 - report duplicate keys (PyYAML silently keeps the last one),
 - read scalars with YAML 1.2 rules: only ``true``/``false`` are booleans, so the country code
@@ -10,6 +11,8 @@ PyYAML's composer gives us nodes with positions; we build the values ourselves s
 
 from __future__ import annotations
 
+import copy
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +25,18 @@ try:  # the C parser is several times faster on large declarations
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-_STR = "tag:yaml.org,2002:str"
-_MERGE = "tag:yaml.org,2002:merge"
-_constructor = yaml.constructor.SafeConstructor()
+_INT = re.compile(r"[-+]?([0-9][0-9_]*|0o[0-7]+|0x[0-9a-fA-F]+)")
+_FLOAT = re.compile(
+    r"[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+)
+_NULL = frozenset(("", "~", "null", "Null", "NULL"))
+_STANDARD_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq", "int", "float", "bool", "null")
+)
+
+
+Mark = Any
+"""The parser's position object (C or Python parser alike): ``line`` and ``column``, 0-based."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +61,12 @@ class SourceError(Exception):
 class SourceMap:
     """Where each path of a loaded document was written.
 
-    ``keys`` holds the position of a mapping key, ``values`` the position of the value.
+    ``keys`` holds the parser's mark of a mapping key, ``values`` that of the value; they
+    become positions only when asked for, because most are never needed.
     """
 
-    keys: dict[Path, Position] = field(default_factory=dict)
-    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Mark] = field(default_factory=dict)
+    values: dict[Path, Mark] = field(default_factory=dict)
 
     def key(self, path: Path) -> Position:
         """Position of the key at ``path``, else of the nearest enclosing one that exists."""
@@ -63,11 +76,11 @@ class SourceMap:
         """Position of the value at ``path``, else of the nearest enclosing one that exists."""
         return self._nearest(path, self.values)
 
-    def _nearest(self, path: Path, first: dict[Path, Position]) -> Position:
+    def _nearest(self, path: Path, first: dict[Path, Mark]) -> Position:
         while True:
             found = first.get(path) or self.values.get(path) or self.keys.get(path)
             if found is not None:
-                return found
+                return Position(found.line + 1, found.column + 1)
             if not path:
                 return Position(1, 1)
             path = path[:-1]
@@ -79,8 +92,10 @@ def parse(text: str) -> tuple[Any, SourceMap]:
     Raises:
         SourceError: on a syntax error, duplicate keys, several documents or a custom tag.
     """
+    builder = _Builder()
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        for event in yaml.parse(text, Loader=_Loader):
+            builder.feed(event)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
@@ -88,95 +103,197 @@ def parse(text: str) -> tuple[Any, SourceMap]:
         raise SourceError("E101", f"YAML syntax error: {problem}", position) from None
     except yaml.YAMLError as error:  # reader errors: bad bytes, control characters
         raise SourceError("E101", f"YAML syntax error: {error}", Position(1, 1)) from None
-    if len(nodes) > 1:
-        mark = nodes[1].start_mark
-        raise SourceError(
-            "E101",
-            "the declaration must be a single YAML document; found a second one",
-            Position(mark.line + 1, mark.column + 1),
-        )
-    source = SourceMap()
-    if not nodes:
-        return None, source
-    return _Builder(source).build(nodes[0], ()), source
+    return builder.result, builder.source
+
+
+@dataclass
+class _Collection:
+    """A mapping or sequence being built, with where it sits."""
+
+    path: Path
+    value: dict[str, Any] | list[Any]
+    anchor: str | None
+    pending_key: tuple[str, Mark] | None = None
+    merges: list[dict[str, Any]] = field(default_factory=list)
+    first_seen: dict[str, Mark] = field(default_factory=dict)
 
 
 class _Builder:
-    def __init__(self, source: SourceMap) -> None:
-        self.source = source
+    """Turns parser events into plain values and a :class:`SourceMap`."""
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
-        self.source.values[path] = _position(node)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
-        return _scalar(node)
+    def __init__(self) -> None:
+        self.source = SourceMap()
+        self.result: Any = None
+        self.stack: list[_Collection] = []
+        self.anchors: dict[str, Any] = {}
+        self.documents = 0
 
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        first_seen: dict[str, Position] = {}
-        for key_node, value_node in _merged(node):
-            if not isinstance(key_node, yaml.ScalarNode):
+    def feed(self, event: yaml.Event) -> None:
+        """Take the next parser event."""
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            self._scalar(event)  # type: ignore[arg-type]
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            self._start(event)  # type: ignore[arg-type]
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            self._end()
+        elif kind is yaml.AliasEvent:
+            anchor = event.anchor  # type: ignore[attr-defined]
+            if anchor not in self.anchors:
+                raise SourceError("E101", f"unknown alias '*{anchor}'", _position(event))
+            self._value(copy.deepcopy(self.anchors[anchor]), event)
+        elif kind is yaml.DocumentStartEvent:
+            self.documents += 1
+            if self.documents > 1:
                 raise SourceError(
-                    "E104", "a key must be a plain name, not a list or mapping", _position(key_node)
+                    "E101",
+                    "the declaration must be a single YAML document; found a second one",
+                    _position(event),
                 )
-            key = str(key_node.value)
-            where = _position(key_node)
-            if key in first_seen:
+
+    def _start(self, event: yaml.CollectionStartEvent) -> None:
+        self._check_tag(event)
+        path = self._child_path(event)
+        value: dict[str, Any] | list[Any] = {} if type(event) is yaml.MappingStartEvent else []
+        self.source.values[path] = event.start_mark
+        self.stack.append(_Collection(path, value, event.anchor))
+
+    def _end(self) -> None:
+        done = self.stack.pop()
+        if isinstance(done.value, dict):
+            for inherited in done.merges:
+                for key, item in inherited.items():
+                    done.value.setdefault(key, copy.deepcopy(item))
+        if done.anchor:
+            self.anchors[done.anchor] = done.value
+        self._place(done.value, done.path)
+
+    def _scalar(self, event: yaml.ScalarEvent) -> None:
+        self._check_tag(event)
+        top = self.stack[-1] if self.stack else None
+        if top is not None and isinstance(top.value, dict) and top.pending_key is None:
+            self._key(top, event)
+            return
+        value = _resolve(event)
+        if event.anchor:
+            self.anchors[event.anchor] = value
+        self._value(value, event)
+
+    def _key(self, top: _Collection, event: yaml.ScalarEvent) -> None:
+        key = event.value
+        if key != "<<" or not event.implicit[0]:
+            if key in top.first_seen:
+                first = top.first_seen[key].line + 1
                 raise SourceError(
                     "E102",
-                    f"duplicate key '{key}' (first defined at line {first_seen[key].line})",
-                    where,
+                    f"duplicate key '{key}' (first defined at line {first})",
+                    _position(event),
                 )
-            first_seen[key] = where
-            self.source.keys[(*path, key)] = where
-            result[key] = self.build(value_node, (*path, key))
-        return result
+            top.first_seen[key] = event.start_mark
+            self.source.keys[(*top.path, key)] = event.start_mark
+        top.pending_key = (key, event.start_mark)
+
+    def _value(self, value: Any, event: yaml.Event) -> None:
+        path = self._child_path(event)
+        self.source.values[path] = event.start_mark
+        self._place(value, path)
+
+    def _child_path(self, event: yaml.Event) -> Path:
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if isinstance(top.value, list):
+            return (*top.path, len(top.value))
+        if top.pending_key is None:
+            raise SourceError(
+                "E104", "a key must be a plain name, not a list or mapping", _position(event)
+            )
+        return (*top.path, top.pending_key[0])
+
+    def _place(self, value: Any, path: Path) -> None:
+        if not self.stack:
+            self.result = value
+            return
+        top = self.stack[-1]
+        if isinstance(top.value, list):
+            top.value.append(value)
+            return
+        assert top.pending_key is not None
+        key, where = top.pending_key
+        top.pending_key = None
+        if key == "<<" and key not in top.first_seen:
+            sources = value if isinstance(value, list) else [value]
+            if not all(isinstance(source, dict) for source in sources):
+                raise SourceError(
+                    "E104",
+                    "'<<' can only merge mappings",
+                    Position(where.line + 1, where.column + 1),
+                )
+            top.merges.extend(sources)
+            return
+        top.value[key] = value
+
+    @staticmethod
+    def _check_tag(event: yaml.NodeEvent) -> None:
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!" and tag not in _STANDARD_TAGS:
+            raise SourceError(
+                "E104", f"unsupported YAML tag {tag!r}; write plain values", _position(event)
+            )
 
 
-def _merged(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-    """The pairs of a mapping with YAML merge keys (``<<: *defaults``) applied."""
-    pairs: list[tuple[yaml.Node, yaml.Node]] = []
-    inherited: list[tuple[yaml.Node, yaml.Node]] = []
-    for key_node, value_node in node.value:
-        if key_node.tag != _MERGE:
-            pairs.append((key_node, value_node))
-            continue
-        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-        for source in sources:
-            if not isinstance(source, yaml.MappingNode):
-                raise SourceError("E104", "'<<' can only merge mappings", _position(source))
-            inherited.extend(_merged(source))
-    own = {str(key.value) for key, _ in pairs if isinstance(key, yaml.ScalarNode)}
-    seen: set[str] = set()
-    for key_node, value_node in inherited:
-        name = str(key_node.value)
-        if name not in own and name not in seen:
-            seen.add(name)
-            pairs.append((key_node, value_node))
-    return pairs
-
-
-def _scalar(node: yaml.Node) -> Any:
-    tag = node.tag
-    if tag == _STR:
-        return node.value
-    if tag == "tag:yaml.org,2002:null":
+def _resolve(event: yaml.ScalarEvent) -> Any:
+    """A scalar's value under YAML 1.2 core-schema rules (quoted scalars stay text)."""
+    text: str = event.value
+    tag = event.tag
+    if tag is not None and tag != "!":
+        return _tagged(text, tag, event)
+    if not event.implicit[0]:  # quoted
+        return text
+    if text in _NULL:
         return None
-    if tag == "tag:yaml.org,2002:bool":
-        lowered = node.value.lower()
-        return lowered == "true" if lowered in ("true", "false") else node.value
-    if tag == "tag:yaml.org,2002:int":
-        return _constructor.construct_yaml_int(node)
-    if tag == "tag:yaml.org,2002:float":
-        return _constructor.construct_yaml_float(node)
-    if tag == "tag:yaml.org,2002:timestamp":
-        return node.value  # the schema parses dates itself, with a clear message
-    raise SourceError(
-        "E104", f"unsupported YAML tag {tag!r}; write plain values", _position(node)
-    )
+    if text in ("true", "True", "TRUE"):
+        return True
+    if text in ("false", "False", "FALSE"):
+        return False
+    first = text[0]
+    if first.isdigit() or first in "+-.":
+        if _INT.fullmatch(text):
+            return _int(text)
+        if _FLOAT.fullmatch(text):
+            return _float(text)
+    return text
 
 
-def _position(node: yaml.Node) -> Position:
-    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+def _int(text: str) -> int:
+    sign = -1 if text.startswith("-") else 1
+    body = text.lstrip("+-").replace("_", "")
+    return sign * int(body, 0 if body[:2] in ("0o", "0x") else 10)
+
+
+def _float(text: str) -> float:
+    body = text.replace("_", "").lower()
+    return float(body.replace(".inf", "inf").replace(".nan", "nan"))
+
+
+def _tagged(text: str, tag: str, event: yaml.ScalarEvent) -> Any:
+    kind = tag.rpartition(":")[2]
+    try:
+        if kind == "str":
+            return text
+        if kind == "int":
+            return _int(text)
+        if kind == "float":
+            return _float(text)
+        if kind == "bool":
+            return text.lower() == "true"
+        if kind == "null":
+            return None
+    except ValueError:
+        pass
+    raise SourceError("E104", f"'{text}' is not a valid !!{kind}", _position(event))
+
+
+def _position(event: yaml.Event) -> Position:
+    mark: Mark = event.start_mark
+    return Position(mark.line + 1, mark.column + 1)
