@@ -1,6 +1,6 @@
 """Generate a large, valid declaration for the check + render benchmark.
 
-    python bench/generate.py --purposes 1000 --fields 10000 > big.yaml
+python bench/generate.py --purposes 1000 --fields 10000 > big.yaml
 """
 
 from __future__ import annotations

@@ -24,11 +24,10 @@ from rich.progress import track
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate import declaration  # noqa: E402  (bench/ is not a package)
-
-from pledge.declaration import load  # noqa: E402
-from pledge.declaration.lint import lint  # noqa: E402
-from pledge.render import render_policy  # noqa: E402
+from generate import declaration
+from pledge.declaration import load
+from pledge.declaration.lint import lint
+from pledge.render import render_policy
 
 HERE = Path(__file__).parent
 PLEDGE = Path(sys.executable).parent / "pledge"
@@ -86,15 +85,18 @@ def main() -> None:
     table.add_column("min", justify="right")
     for name, values in rows.items():
         table.add_row(name, f"{medians[name]:.3f} s", f"{min(values):.3f} s")
-    table.add_row("[bold]check + render commands together[/bold]", f"[bold]{together:.3f} s[/bold]", "")
+    table.add_row(
+        "[bold]check + render commands together[/bold]", f"[bold]{together:.3f} s[/bold]", ""
+    )
     console.print(table)
     console.print(f"goal: under 2 s together — {'met' if together < 2 else 'NOT met'}")
 
     if args.record:
         lines = [
             BEGIN,
-            f"Measured {dt.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores,"
-            f" Python {platform.python_version()}, median of {args.repeat} runs.",
+            f"Measured {dt.date.today().isoformat()} on {platform.machine()},"
+            f" {os.cpu_count()} cores, Python {platform.python_version()},"
+            f" median of {args.repeat} runs.",
             "",
             f"Declaration: 1,000 purposes, 10,000 fields, {size_kib:,.0f} KiB of YAML.",
             "",

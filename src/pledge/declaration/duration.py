@@ -38,7 +38,7 @@ class DurationError(ValueError):
         self.vague = vague
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Duration:
     """An ISO 8601 duration such as ``P1Y6M`` or ``PT72H``, kept as written."""
 
@@ -67,7 +67,9 @@ class Duration:
         """The non-zero components, e.g. ``{"years": 1, "months": 6}``."""
         found = _DURATION.match(self.text)
         assert found is not None  # guaranteed by parse()
-        return {unit: int(value) for unit, value in found.groupdict().items() if value}
+        return {
+            unit: int(value) for unit, value in found.groupdict().items() if value and int(value)
+        }
 
     @property
     def days(self) -> float:

@@ -6,6 +6,7 @@ mistake never surfaces as a Python traceback.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 import types
@@ -32,6 +33,7 @@ class Origin:
 
     file: str
     source: SourceMap
+    text: str = ""
 
     def finding(
         self,
@@ -45,6 +47,17 @@ class Origin:
         """A finding located at the key (or value) written at ``path``."""
         position = self.source.key(path) if at_key else self.source.value(path)
         return Finding(code, severity, message, self.file, position.line, position.column, path)
+
+    def written(self, path: Path) -> str | None:
+        """The plain scalar at ``path`` as typed (``1.10``, not the number 1.1), if known."""
+        if path not in self.source.values:
+            return None
+        position = self.source.value(path)
+        lines = self.text.splitlines()
+        if position.line > len(lines):
+            return None
+        found = re.match(r"[^\s,\]}#]+", lines[position.line - 1][position.column - 1 :])
+        return found.group() if found else None
 
 
 def origin_of(declaration: Declaration) -> Origin:
@@ -83,7 +96,7 @@ def loads(text: str, file: str = DEFAULT_FILE) -> Declaration:
         raise DeclarationError(
             [Finding(error.code, Severity.ERROR, error.message, file, where.line, where.column)]
         ) from None
-    origin = Origin(file, source)
+    origin = Origin(file, source, text)
     if data is None:
         raise DeclarationError([origin.finding("E105", "the declaration is empty", ())])
     if not isinstance(data, dict):
@@ -95,7 +108,7 @@ def loads(text: str, file: str = DEFAULT_FILE) -> Declaration:
 
 def load_data(data: dict[str, Any]) -> Declaration:
     """Validate a declaration given as plain data (as parsed from YAML or JSON)."""
-    return _validate(data, Origin("<data>", SourceMap()))
+    return _validate(copy.deepcopy(data), Origin("<data>", SourceMap()))  # the caller's, untouched
 
 
 def _validate(data: dict[str, Any], origin: Origin) -> Declaration:
@@ -216,8 +229,9 @@ def _finding(detail: ErrorDetails, path: Path, on_key: bool, data: Any, origin: 
         message = f"unknown key '{name}' in {where}"
         allowed = _allowed_keys(path[:-1], data)
         return origin.finding("E103", message + _suggest(name, allowed), path, at_key=True)
+    choice = kind in ("literal_error", "enum")
     if on_key:
-        message = detail["msg"].removeprefix("Value error, ")
+        message = _not_allowed(detail) if choice else detail["msg"].removeprefix("Value error, ")
         return origin.finding("E106", f"invalid key: {message}", path, at_key=True)
     if kind in _CUSTOM_CODES:
         return origin.finding(_CUSTOM_CODES[kind], detail["msg"], path)
@@ -226,19 +240,34 @@ def _finding(detail: ErrorDetails, path: Path, on_key: bool, data: Any, origin: 
             "E108", f"{_show(value)} is not a date; write it as YYYY-MM-DD, e.g. 2025-01-31", path
         )
     if kind in _EXPECTED:
-        hint = ""
+        got, hint = _kind(value), ""
         if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
-            hint = f' (quote it: "{value}")'
-        message = f"wrong type for '{dotted(path)}': expected {_EXPECTED[kind]}, got {_kind(value)}"
+            written = origin.written(path) or str(value)  # 1.10, which YAML reads as 1.1
+            got, hint = f"the number {written}", f' (quote it: "{written}")'
+        message = f"wrong type for '{dotted(path)}': expected {_EXPECTED[kind]}, got {got}"
         return origin.finding("E104", message + hint, path)
-    if kind in ("literal_error", "enum"):
-        expected = re.findall(r"'([^']*)'", str((detail.get("ctx") or {}).get("expected", "")))
-        message = f"{_show(value)} is not allowed here; expected one of: {', '.join(expected)}"
-        return origin.finding("E106", message + _suggest(str(value), expected), path)
+    if choice and path == ("pledge",):  # also "1" in quotes, which would read "did you mean '1'?"
+        message = f"unsupported format version {_show(value)}; write pledge: {_choices(detail)[0]}"
+        return origin.finding("E106", message, path)
+    if choice:
+        return origin.finding("E106", _not_allowed(detail), path)
     if kind == "too_short":
         return origin.finding("E106", f"'{dotted(path)}' must not be empty", path)
     message = detail["msg"].removeprefix("Value error, ")
     return origin.finding("E106", f"invalid value for '{dotted(path)}': {message}", path)
+
+
+def _choices(detail: ErrorDetails) -> list[str]:
+    """The values an enum or literal allows, from Pydantic's "'a', 'b' or 'c'" (or "1")."""
+    listed = str((detail.get("ctx") or {}).get("expected", ""))
+    return [choice.strip("'") for choice in re.split(r", | or ", listed) if choice] or ["?"]
+
+
+def _not_allowed(detail: ErrorDetails) -> str:
+    """Why an enum or literal refuses a value, with the choices and the closest one."""
+    value, expected = detail["input"], _choices(detail)
+    message = f"{_show(value)} is not allowed here; expected one of: {', '.join(expected)}"
+    return message + _suggest(str(value), expected)
 
 
 def _allowed_keys(path: Path, data: Any) -> list[str]:

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import re
 from enum import StrEnum
-from functools import cached_property
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
@@ -20,14 +20,23 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     PrivateAttr,
+    Strict,
     WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from pledge.declaration.duration import Duration, DurationError, RetentionEvent, split_retention
-from pledge.declaration.taxonomy import Category, Taxonomy, builtin_taxonomy, is_transfer
+from pledge.declaration.taxonomy import (
+    Category,
+    Taxonomy,
+    builtin_taxonomy,
+    country_codes,
+    is_transfer,
+)
 
 # --- value types -------------------------------------------------------------------------------
 
@@ -47,19 +56,28 @@ DurationText = Annotated[
     Duration,
     BeforeValidator(_duration),
     PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": "^P", "examples": ["P30D", "P2Y", "PT72H"]}),
+    WithJsonSchema({"type": "string", "pattern": "^[Pp]", "examples": ["P30D", "P2Y", "PT72H"]}),
 ]
 
 
+_COUNTRY_HINTS = {"UK": "GB", "EL": "GR"}
+
+
 def _country(value: str) -> str:
-    if not re.fullmatch(r"[A-Z]{2}", value):
+    if value not in country_codes():
+        hint = _COUNTRY_HINTS.get(value.upper())
+        suffix = f"; did you mean '{hint}'?" if hint else " (e.g. DE, US, GB)"
         raise PydanticCustomError(
-            "country", f"'{value}' is not a country code; use ISO 3166-1 alpha-2, e.g. DE or US"
+            "country", f"'{value}' is not an ISO 3166-1 alpha-2 country code{suffix}"
         )
     return value
 
 
-Country = Annotated[str, AfterValidator(_country)]
+Country = Annotated[
+    str,
+    AfterValidator(_country),
+    WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$", "examples": ["DE", "US"]}),
+]
 
 
 def _email(value: str) -> str:
@@ -69,7 +87,9 @@ def _email(value: str) -> str:
         raise PydanticCustomError("email", f"'{value}' is not an e-mail address: {error}") from None
 
 
-Email = Annotated[str, AfterValidator(_email)]
+Email = Annotated[
+    str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})
+]
 
 
 def _url(value: str) -> str:
@@ -78,18 +98,25 @@ def _url(value: str) -> str:
     return value
 
 
-Url = Annotated[str, AfterValidator(_url)]
+Url = Annotated[
+    str, AfterValidator(_url), WithJsonSchema({"type": "string", "pattern": "^https?://"})
+]
+
+
+_KEY_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 
 
 def _key(value: str) -> str:
-    if not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*", value):
+    if not re.fullmatch(_KEY_PATTERN, value):
         raise PydanticCustomError(
             "key", f"'{value}' is not a valid key; use lowercase letters, digits and underscores"
         )
     return value
 
 
-Key = Annotated[str, AfterValidator(_key)]
+Key = Annotated[
+    str, AfterValidator(_key), WithJsonSchema({"type": "string", "pattern": _KEY_PATTERN})
+]
 """A name other parts of the declaration refer to: lowercase snake_case, dots for hierarchy."""
 
 
@@ -101,7 +128,14 @@ def _language(value: str) -> str:
     return value
 
 
-Language = Annotated[str, AfterValidator(_language)]
+Flag = Annotated[bool, Strict()]
+"""A boolean written as true or false; YAML 1.1's yes/no/on/off are refused."""
+
+Language = Annotated[
+    str,
+    AfterValidator(_language),
+    WithJsonSchema({"type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"}),
+]
 
 
 class _Model(BaseModel):
@@ -242,7 +276,7 @@ class Controller(_Model):
     phone: str | None = Field(None, description="Contact telephone number.")
     hours: str | None = Field(None, description="When the telephone line is staffed.")
     website: Url | None = Field(None, description="The company's web site.")
-    public_authority: bool = Field(
+    public_authority: Flag = Field(
         False, description="A public authority or body must appoint a DPO (GDPR Art. 37(1)(a))."
     )
     dpo: Person | None = Field(None, description="Data protection officer (GDPR Art. 37-39).")
@@ -280,8 +314,8 @@ class CategoryDefinition(_Model):
 
     label: str = Field(description="Short name shown in the policy.")
     description: str = Field(description="What the category covers.")
-    personal: bool = Field(True, description="Whether it relates to an identifiable person.")
-    sensitive: bool = Field(
+    personal: Flag = Field(True, description="Whether it relates to an identifiable person.")
+    sensitive: Flag = Field(
         False, description="A special category (GDPR Art. 9) or criminal data (Art. 10)."
     )
 
@@ -310,7 +344,22 @@ class Retention(_Model):
     reason: str | None = Field(None, description="Why this long, e.g. the law that requires it.")
 
 
-RetentionRule = Annotated[Retention, BeforeValidator(_retention)]
+class _RetentionShortForm:
+    """Adds the short string form ("P30D after account_closed") to the JSON Schema."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        short = {
+            "type": "string",
+            "pattern": r"^\s*[Pp]\S*(\s+after\s+[a-z_]+)?\s*$",
+            "examples": ["P2Y", "P30D after account_closed"],
+        }
+        return {"anyOf": [handler(core_schema), short]}
+
+
+RetentionRule = Annotated[Retention, BeforeValidator(_retention), _RetentionShortForm]
 
 
 class AutomatedDecision(_Model):
@@ -337,13 +386,13 @@ class Purpose(_Model):
     )
     categories: list[Key] = Field(default_factory=list, description="Data categories used.")
     retention: RetentionRule | None = Field(None, description="How long the data is kept.")
-    sale_or_sharing: bool = Field(
+    sale_or_sharing: Flag = Field(
         False, description="Selling or sharing personal information (CCPA 1798.140(ad), (ah))."
     )
-    targeted_advertising: bool = Field(
+    targeted_advertising: Flag = Field(
         False, description="Advertising chosen from the person's activity or profile."
     )
-    direct_marketing: bool = Field(
+    direct_marketing: Flag = Field(
         False, description="Direct marketing: an objection to it is absolute (GDPR Art. 21(3))."
     )
     automated_decision: AutomatedDecision | None = Field(
@@ -355,7 +404,7 @@ class CollectedField(_Model):
     """One piece of data a collection point gathers."""
 
     category: Key = Field(description="The data category of the field.")
-    required: bool = Field(False, description="Whether the person must provide it.")
+    required: Flag = Field(False, description="Whether the person must provide it.")
     purposes: list[Key] = Field(default_factory=list, description="Purposes it is used for.")
     label: str | None = Field(None, description="The field's label as the person sees it.")
 
@@ -407,7 +456,7 @@ class Disclosure(_Model):
     """An exceptional ground for disclosure, beyond the declared recipients."""
 
     description: str | None = Field(None, description="When and to whom, in plain language.")
-    notice: bool = Field(False, description="Whether people are told when it happens.")
+    notice: Flag = Field(False, description="Whether people are told when it happens.")
 
 
 class Cookie(_Model):
@@ -419,7 +468,7 @@ class Cookie(_Model):
     duration: DurationText | Literal["session"] | None = Field(
         None, description='How long it lasts: an ISO 8601 duration or "session".'
     )
-    third_party: bool = Field(False, description="Set by a third party's domain.")
+    third_party: Flag = Field(False, description="Set by a third party's domain.")
     description: str | None = Field(None, description="What it does, in plain language.")
 
 
@@ -447,12 +496,12 @@ class Children(_Model):
     """Children's data: minimum age, Art. 8 consent ages, what happens on discovery."""
 
     minimum_age: int | None = Field(None, ge=0, le=21, description="Youngest age allowed to use.")
-    restricted_to_adults: bool = Field(False, description="The service is for adults only.")
+    restricted_to_adults: Flag = Field(False, description="The service is for adults only.")
     consent_ages: dict[Country, Annotated[int, Field(ge=13, le=16)]] = Field(
         default_factory=dict,
         description="Overrides of the built-in GDPR Art. 8 age of digital consent per country.",
     )
-    parental_consent: bool = Field(
+    parental_consent: Flag = Field(
         False, description="Parental consent is obtained below the age of digital consent."
     )
     on_discovery: str | None = Field(
@@ -475,7 +524,7 @@ class BreachNotice(_Model):
     channels: list[NoticeChannel] = Field(
         default_factory=list, description="How affected people are told."
     )
-    notify_authority: bool = Field(False, description="The authority is told within 72 hours.")
+    notify_authority: Flag = Field(False, description="The authority is told within 72 hours.")
     description: str | None = Field(None, description="The response plan, in plain language.")
 
 
@@ -497,7 +546,7 @@ class Declaration(_Model):
     categories: dict[Key, CategoryDefinition] = Field(
         default_factory=dict, description="Additions to the built-in taxonomy."
     )
-    purposes: dict[Key, Purpose] = Field(description="Why data is processed.")
+    purposes: dict[Key, Purpose] = Field(min_length=1, description="Why data is processed.")
     collection: dict[Key, CollectionPoint] = Field(
         default_factory=dict, description="Where data enters."
     )
@@ -518,15 +567,12 @@ class Declaration(_Model):
     # Where the declaration was loaded from (file and positions), set by the loader.
     _origin: Any = PrivateAttr(default=None)
 
-    @cached_property
+    @property
     def taxonomy(self) -> Taxonomy:
         """The built-in taxonomy with this declaration's additions."""
-        return builtin_taxonomy().extended(
-            Category(key=key, **definition.model_dump())
-            for key, definition in self.categories.items()
-        )
+        return _extended_taxonomy(tuple(self.categories.items()))
 
-    @cached_property
+    @property
     def digest(self) -> str:
         """SHA-256 of the canonical JSON form: the declaration's identity."""
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
@@ -565,3 +611,11 @@ class Declaration(_Model):
             for key, recipient in self.recipients.items()
             if recipient.country is not None and is_transfer(home, recipient.country)
         ]
+
+
+@lru_cache(maxsize=32)
+def _extended_taxonomy(additions: tuple[tuple[str, CategoryDefinition], ...]) -> Taxonomy:
+    # Cached by value, not on the instance: model_copy() would carry a stale cache along.
+    return builtin_taxonomy().extended(
+        Category(key=key, **definition.model_dump()) for key, definition in additions
+    )

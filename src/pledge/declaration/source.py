@@ -34,6 +34,9 @@ _STANDARD_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq", "int", "float", "bool", "null")
 )
 
+ALIAS_LIMIT = 100_000
+"""How many values aliases may copy in all: nested aliases in a few hundred bytes of YAML
+would otherwise expand to gigabytes (the "billion laughs")."""
 
 Mark = Any
 """The parser's position object (C or Python parser alike): ``line`` and ``column``, 0-based."""
@@ -101,7 +104,13 @@ def parse(text: str) -> tuple[Any, SourceMap]:
         position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
         problem = error.problem or error.context or "invalid YAML"
         raise SourceError("E101", f"YAML syntax error: {problem}", position) from None
-    except yaml.YAMLError as error:  # reader errors: bad bytes, control characters
+    except yaml.reader.ReaderError as error:  # a control character; str(error) spans two lines
+        offset = max(text.find(chr(error.character)), 0)  # the C reader counts bytes, not chars
+        before = text[:offset]
+        line, column = before.count("\n") + 1, offset - before.rfind("\n")
+        problem = f"{error.reason} (character #x{error.character:04x})"
+        raise SourceError("E101", f"YAML syntax error: {problem}", Position(line, column)) from None
+    except yaml.YAMLError as error:
         raise SourceError("E101", f"YAML syntax error: {error}", Position(1, 1)) from None
     return builder.result, builder.source
 
@@ -126,6 +135,7 @@ class _Builder:
         self.result: Any = None
         self.stack: list[_Collection] = []
         self.anchors: dict[str, Any] = {}
+        self.copied = 0
         self.documents = 0
 
     def feed(self, event: yaml.Event) -> None:
@@ -141,6 +151,13 @@ class _Builder:
             anchor = event.anchor  # type: ignore[attr-defined]
             if anchor not in self.anchors:
                 raise SourceError("E101", f"unknown alias '*{anchor}'", _position(event))
+            self.copied += _size(self.anchors[anchor])
+            if self.copied > ALIAS_LIMIT:
+                raise SourceError(
+                    "E104",
+                    f"aliases copy more than {ALIAS_LIMIT:,} values; write the data out instead",
+                    _position(event),
+                )
             self._value(copy.deepcopy(self.anchors[anchor]), event)
         elif kind is yaml.DocumentStartEvent:
             self.documents += 1
@@ -292,6 +309,15 @@ def _tagged(text: str, tag: str, event: yaml.ScalarEvent) -> Any:
     except ValueError:
         pass
     raise SourceError("E104", f"'{text}' is not a valid !!{kind}", _position(event))
+
+
+def _size(value: Any) -> int:
+    """How many values ``value`` holds, itself included."""
+    if isinstance(value, dict):
+        return 1 + sum(_size(item) for item in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_size(item) for item in value)
+    return 1
 
 
 def _position(event: yaml.Event) -> Position:

@@ -118,6 +118,12 @@ DEFAULT_CONSENT_AGE = 16
 
 
 @cache
+def country_codes() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 country code."""
+    return frozenset(_data("countries.yaml")["iso3166"])
+
+
+@cache
 def eea_countries() -> frozenset[str]:
     """The European Economic Area: the EU member states plus Iceland, Liechtenstein, Norway."""
     return frozenset(_data("countries.yaml")["eea"])

@@ -24,7 +24,9 @@ from pledge.declaration.model import (
 )
 
 FORMAT = "pledge.policy"
+"""The value of ``format`` in every machine-readable policy."""
 FORMAT_VERSION = 1
+"""The value of ``format_version``; bumped on any incompatible change."""
 
 
 class _Out(BaseModel):
@@ -314,8 +316,8 @@ class NoticeRowOut(_Out):
 class PolicyDocument(_Out):
     """A privacy policy, rendered for machines: its text as sections, and the facts behind it."""
 
-    format: Literal["pledge.policy"] = FORMAT
-    format_version: Literal[1] = FORMAT_VERSION
+    format: Literal["pledge.policy"] = "pledge.policy"
+    format_version: Literal[1] = 1
     language: str
     declaration_digest: str = Field(description="SHA-256 of the declaration rendered.")
     controller: ControllerOut
@@ -323,6 +325,7 @@ class PolicyDocument(_Out):
     changes: list[ChangeOut] | None = Field(
         None, description="Changes since the previous version, when one was given."
     )
+    lead: list[BlockOut] = Field(description="The introduction before the first section.")
     sections: list[SectionOut]
     purposes: list[PurposeOut]
     collection: list[CollectionPointOut]

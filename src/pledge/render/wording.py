@@ -6,14 +6,16 @@ enumeration has its sentence (a test holds the tables complete).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 
 import yaml
 
-from pledge.declaration.duration import EVENT_PHRASES, Duration
+from pledge.declaration.duration import EVENT_PHRASES, Duration, RetentionEvent
 from pledge.declaration.model import (
     CookieCategory,
+    Declaration,
     DisclosureGround,
     LegalBasis,
     NoticeChannel,
@@ -39,25 +41,28 @@ LEGAL_BASIS_LABELS: dict[LegalBasis, str] = {
 
 LEGAL_BASIS_EXPLANATIONS: dict[LegalBasis, str] = {
     LegalBasis.CONSENT: (
-        "your consent. We do this only if you agree, and you can withdraw your consent at any"
-        " time; withdrawing does not affect what we did before."
+        "We rely on your consent (GDPR Art. 6(1)(a)). We do this only if you agree, and you can"
+        " withdraw your consent at any time; withdrawing does not affect what we did before."
     ),
     LegalBasis.CONTRACT: (
-        "our contract with you. We need this data to provide the service you asked for, or to"
-        " take steps you asked for before entering into a contract."
+        "We rely on our contract with you (GDPR Art. 6(1)(b)). We need this data to provide the"
+        " service you asked for, or to take steps you asked for before entering into a contract."
     ),
-    LegalBasis.LEGAL_OBLIGATION: "a legal obligation. The law requires us to do this.",
+    LegalBasis.LEGAL_OBLIGATION: (
+        "We rely on a legal obligation (GDPR Art. 6(1)(c)). The law requires us to do this."
+    ),
     LegalBasis.VITAL_INTERESTS: (
-        "vital interests. We need to do this to protect your life or someone else's."
+        "We rely on vital interests (GDPR Art. 6(1)(d)). We need to do this to protect your life"
+        " or someone else's."
     ),
     LegalBasis.PUBLIC_TASK: (
-        "a public task. We need to do this to carry out a task in the public interest or in the"
-        " exercise of official authority given to us."
+        "We rely on a public task (GDPR Art. 6(1)(e)). We need to do this to carry out a task in"
+        " the public interest or in the exercise of official authority given to us."
     ),
     LegalBasis.LEGITIMATE_INTERESTS: (
-        "our legitimate interests. We do this because it is necessary for the interest described"
-        " here, as long as your interests and fundamental rights do not override it; you have"
-        " the right to object."
+        "We rely on our legitimate interests (GDPR Art. 6(1)(f)). We do this because it is"
+        " necessary for the interest described here, as long as your interests and fundamental"
+        " rights do not override it. You have the right to object."
     ),
 }
 
@@ -238,7 +243,12 @@ def retention_text(retention: Retention | None) -> str:
     """
     if retention is None:
         return NOT_STATED
-    return f"{retention.period.describe()} {EVENT_PHRASES[retention.after]}"
+    event = EVENT_PHRASES[retention.after]
+    if retention.period.days == 0:
+        if retention.after is RetentionEvent.COLLECTION:
+            return "not kept"
+        return "until " + event.removeprefix("after ")
+    return f"{retention.period.describe()} {event}"
 
 
 def duration_text(duration: Duration | str | None) -> str:
@@ -258,9 +268,11 @@ def duration_text(duration: Duration | str | None) -> str:
 
 
 @cache
-def _country_names() -> dict[str, str]:
+def _countries() -> tuple[dict[str, str], frozenset[str]]:
     data = resources.files("pledge.render").joinpath("data", "countries.yaml").read_text("utf-8")
-    return {str(code): str(name) for code, name in yaml.safe_load(data).items()}
+    parsed = yaml.safe_load(data)
+    names = {str(code): str(name) for code, name in parsed["names"].items()}
+    return names, frozenset(str(code) for code in parsed["with_article"])
 
 
 def country_name(code: str) -> str:
@@ -272,7 +284,20 @@ def country_name(code: str) -> str:
     Returns:
         The name.
     """
-    return _country_names().get(code, code)
+    return _countries()[0].get(code, code)
+
+
+def country_in_sentence(code: str) -> str:
+    """A country's name as it reads in a sentence: "the United States", "Germany".
+
+    Args:
+        code: an ISO 3166-1 alpha-2 code.
+
+    Returns:
+        The name, with "the" where English needs it.
+    """
+    name = country_name(code)
+    return f"the {name}" if code in _countries()[1] else name
 
 
 def humanise(key: str) -> str:
@@ -301,3 +326,57 @@ def sentence(phrase: str) -> str:
         return phrase
     phrase = phrase[0].upper() + phrase[1:]
     return phrase if phrase[-1] in ".!?" else phrase + "."
+
+
+def slug(key: str) -> str:
+    """An anchor-friendly form of a key: ``contact_form`` → ``contact-form``.
+
+    Args:
+        key: a declaration key.
+
+    Returns:
+        The slug.
+    """
+    return key.replace("_", "-").replace(".", "-")
+
+
+def category_label(declaration: Declaration, key: str) -> str:
+    """A category's label, marked when it is sensitive: "Health data (sensitive)".
+
+    Args:
+        declaration: the declaration, whose taxonomy names the category.
+        key: the category's key.
+
+    Returns:
+        The label.
+    """
+    label = declaration.taxonomy.label(key)
+    return f"{label} (sensitive)" if declaration.taxonomy.is_sensitive(key) else label
+
+
+def category_labels(declaration: Declaration, keys: Iterable[str]) -> str:
+    """Categories' labels as a comma-separated phrase, or "not stated" when there are none.
+
+    Args:
+        declaration: the declaration.
+        keys: category keys.
+
+    Returns:
+        The phrase.
+    """
+    labels = [category_label(declaration, key) for key in keys]
+    return ", ".join(labels) if labels else NOT_STATED
+
+
+def purpose_labels(declaration: Declaration, keys: Iterable[str]) -> str:
+    """Purposes' labels as a comma-separated phrase, or "not stated" when there are none.
+
+    Args:
+        declaration: the declaration.
+        keys: purpose keys.
+
+    Returns:
+        The phrase.
+    """
+    labels = [declaration.purposes[key].label for key in keys if key in declaration.purposes]
+    return ", ".join(labels) if labels else NOT_STATED

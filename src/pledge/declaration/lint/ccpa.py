@@ -32,12 +32,20 @@ def _sharing_undeclared(d: Declaration) -> Iterator[Issue]:
     """Disclosures that look like selling or sharing are declared as such.
 
     CCPA 1798.140(ah): disclosing personal information to a third party for cross-context
-    behavioural advertising is "sharing", whether or not money changes hands. Third-party
-    advertising cookies and third parties receiving data for advertising are the usual signs.
+    behavioural advertising is "sharing", whether or not money changes hands. Targeted
+    advertising purposes, third-party advertising cookies and third parties receiving data for
+    advertising are the usual signs.
     """
     declared = any(p.sale_or_sharing for p in d.purposes.values())
     if declared:
         return
+    for key, purpose in d.purposes.items():
+        if purpose.targeted_advertising:
+            yield (
+                ("purposes", key),
+                f"purpose '{key}' targets advertising but is not marked sale_or_sharing;"
+                " advertising based on activity across services is 'sharing' under CCPA",
+            )
     for name, cookie in d.cookies.items():
         if cookie.category is CookieCategory.ADVERTISING and cookie.third_party:
             yield (
