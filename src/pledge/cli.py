@@ -39,7 +39,7 @@ ConfigOption = Annotated[
         "--config",
         "-c",
         envvar="PLEDGE_CONFIG",
-        help="The declaration to read [default: pledge.yaml].",
+        help="The declaration to read \\[default: pledge.yaml].",
         show_default=False,
     ),
 ]
@@ -96,6 +96,9 @@ def check(
 ) -> None:
     """Validate the declaration and lint it against GDPR, CCPA and ePrivacy."""
     path = _path(config)
+    unknown = sorted(set(ignore or ()) - set(RULES))
+    if unknown:
+        _usage(f"--ignore: no lint rule {', '.join(unknown)} (see 'pledge rules')")
     try:
         findings = lint(_load_or_usage(path), ignore=ignore or ())
     except DeclarationError as error:

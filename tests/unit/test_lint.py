@@ -169,6 +169,15 @@ FIRES = [
         says="purpose 'fraud_prevention' has no legitimate-interests assessment",
     ),
     fires(
+        "a purpose outside the vocabulary without a description is reported at the purpose",
+        "P109",
+        swap("  analytics:\n", "  usage_statistics:\n"),
+        swap("purposes: [analytics]", "purposes: [usage_statistics]"),
+        swap("purpose: analytics", "purpose: usage_statistics"),
+        at=("purposes:", "usage_statistics:"),
+        says="purpose 'usage_statistics' has no description",
+    ),
+    fires(
         "special categories on legitimate interests are reported at the purpose",
         "P110",
         swap("[device.ip_address]\n", "[device.ip_address, criminal.offences]\n"),
@@ -530,6 +539,13 @@ QUIET = [
         swap(LIA, "    interest_assessment: https://wiki.acme.example/lia/fraud\n"),
     ),
     quiet(
+        "a purpose outside the vocabulary with its own description is described",
+        "P109",
+        swap("  analytics:\n", "  usage_statistics:\n    description: Count page views.\n"),
+        swap("purposes: [analytics]", "purposes: [usage_statistics]"),
+        swap("purpose: analytics", "purpose: usage_statistics"),
+    ),
+    quiet(
         "special categories on consent are allowed",
         "P110",
         SENSITIVE_NEWSLETTER,
@@ -791,7 +807,7 @@ def test_only_the_chosen_rules_are_warnings() -> None:
     warnings = {code for code, rule in RULES.items() if rule.severity is Severity.WARNING}
     assert warnings == {
         "C402", "C404", "G309", "G310", "G312", "G313", "K502", "K503",
-        "P104", "P105", "P106", "P108", "P110", "T203", "T204", "T205", "Y602",
+        "P104", "P105", "P106", "P108", "P109", "P110", "T203", "T204", "T205", "Y602",
     }  # fmt: skip
 
 

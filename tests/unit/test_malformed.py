@@ -72,9 +72,9 @@ CASES = [
         "pledge.yaml:4:2: error E101: YAML syntax error: did not find expected key",
     ),
     case(
-        "an unclosed quote is a syntax error where the file ends",
+        "an unclosed quote is a syntax error where the quote opens",
         changed("legal_basis: contract", 'legal_basis: "contract'),
-        "pledge.yaml:11:1: error E101: YAML syntax error: found unexpected end of stream",
+        "pledge.yaml:10:18: error E101: YAML syntax error: this quote is never closed",
     ),
     case(
         "an unclosed quote swallowing the lines up to the next quote is a syntax error there",
@@ -85,7 +85,7 @@ CASES = [
         "a tab indenting a key is a syntax error at the tab",
         changed("  name: Acme", "\tname: Acme"),
         "pledge.yaml:3:1: error E101: YAML syntax error: found character that cannot start any"
-        " token",
+        " token; YAML indents with spaces, not tabs",
     ),
     case(
         "a control character is a syntax error at that character",

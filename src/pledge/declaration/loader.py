@@ -154,7 +154,7 @@ def _humanise(key: Any) -> str:
 
 # --- schema errors -------------------------------------------------------------------------------
 
-_CUSTOM_CODES = {"duration": "E107", "vague": "E112", "date": "E108"}
+_CUSTOM_CODES = {"version": "E106", "duration": "E107", "vague": "E112", "date": "E108"}
 _EXPECTED = {
     "string_type": "text",
     "int_type": "a whole number",
@@ -168,6 +168,12 @@ _EXPECTED = {
     "model_type": "a mapping (key: value lines)",
     "model_attributes_type": "a mapping (key: value lines)",
     "list_type": "a list",
+}
+_BOUNDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("more than", "gt"),
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
 }
 _PREFERRED = ("duration", "vague", "country", "email", "url", "key", "language", "literal_error")
 
@@ -253,6 +259,10 @@ def _finding(detail: ErrorDetails, path: Path, on_key: bool, data: Any, origin: 
         return origin.finding("E106", _not_allowed(detail), path)
     if kind == "too_short":
         return origin.finding("E106", f"'{dotted(path)}' must not be empty", path)
+    if kind in _BOUNDS:
+        bound = (detail.get("ctx") or {}).get(_BOUNDS[kind][1], "?")
+        message = f"'{dotted(path)}' must be {_BOUNDS[kind][0]} {bound}, not {_show(value)}"
+        return origin.finding("E106", message, path)
     message = detail["msg"].removeprefix("Value error, ")
     return origin.finding("E106", f"invalid value for '{dotted(path)}': {message}", path)
 
@@ -312,7 +322,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 
 def _suggest(word: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.7)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 

@@ -41,11 +41,20 @@ from pledge.declaration.taxonomy import (
 # --- value types -------------------------------------------------------------------------------
 
 
+def _not_a_duration(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (
+            f"{value} has no unit; write an ISO 8601 duration such as P{value}D (days),"
+            f" P{value}M (months) or P{value}Y (years)"
+        )
+    return "expected an ISO 8601 duration such as P30D"
+
+
 def _duration(value: Any) -> Duration:
     if isinstance(value, Duration):
         return value
     if not isinstance(value, str):
-        raise PydanticCustomError("duration", "expected an ISO 8601 duration such as P30D")
+        raise PydanticCustomError("duration", _not_a_duration(value))
     try:
         return Duration.parse(value)
     except DurationError as error:
@@ -321,6 +330,8 @@ class CategoryDefinition(_Model):
 
 
 def _retention(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise PydanticCustomError("duration", _not_a_duration(value))
     if isinstance(value, str):
         try:
             period, event = split_retention(value)
@@ -537,10 +548,20 @@ class Security(_Model):
     breach: BreachNotice | None = Field(None, description="What happens after a breach.")
 
 
+def _format_version(value: Any) -> Any:
+    if type(value) is not int:  # not True, 1.0 or "1", which Literal[1] would let through
+        raise PydanticCustomError(
+            "version", f"unsupported format version '{value}'; write pledge: 1"
+        )
+    return value
+
+
 class Declaration(_Model):
     """A validated ``pledge.yaml``: the single source of truth about personal data."""
 
-    pledge: Literal[1] = Field(description="Format version of the declaration: 1.")
+    pledge: Annotated[Literal[1], BeforeValidator(_format_version)] = Field(
+        description="Format version of the declaration: 1."
+    )
     controller: Controller = Field(description="Who is responsible.")
     policy: Policy = Field(description="Version, dates, languages and change notices.")
     categories: dict[Key, CategoryDefinition] = Field(

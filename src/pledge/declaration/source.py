@@ -101,8 +101,12 @@ def parse(text: str) -> tuple[Any, SourceMap]:
             builder.feed(event)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
         problem = error.problem or error.context or "invalid YAML"
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            problem += "; YAML indents with spaces, not tabs"
+        elif "quoted scalar" in (error.context or "") and error.context_mark is not None:
+            mark, problem = error.context_mark, "this quote is never closed"
+        position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
         raise SourceError("E101", f"YAML syntax error: {problem}", position) from None
     except yaml.reader.ReaderError as error:  # a control character; str(error) spans two lines
         offset = max(text.find(chr(error.character)), 0)  # the C reader counts bytes, not chars
@@ -318,6 +322,11 @@ def _size(value: Any) -> int:
     if isinstance(value, list):
         return 1 + sum(_size(item) for item in value)
     return 1
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    return lines[line][column : column + 1] if line < len(lines) else ""
 
 
 def _position(event: yaml.Event) -> Position:

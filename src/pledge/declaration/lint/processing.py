@@ -141,6 +141,19 @@ def _interest_assessment_missing(d: Declaration) -> Iterator[Issue]:
             yield ("purposes", key), f"purpose '{key}' has no legitimate-interests assessment"
 
 
+@rule("P109", "purpose-undescribed", Severity.WARNING)
+def _purpose_undescribed(d: Declaration) -> Iterator[Issue]:
+    """Every purpose says in plain words what the processing does.
+
+    GDPR Art. 12(1) and 13(1)(c): purposes stated clearly enough that a person knows what
+    happens to their data. Purposes from the built-in vocabulary bring a description; others
+    need their own.
+    """
+    for key, purpose in d.purposes.items():
+        if not purpose.description:
+            yield ("purposes", key), f"purpose '{key}' has no description"
+
+
 @rule("P110", "special-category-basis", Severity.WARNING)
 def _special_category_basis(d: Declaration) -> Iterator[Issue]:
     """Special categories of data need explicit consent or another Art. 9(2) condition.
