@@ -14,15 +14,14 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pledge import __version__
 from pledge.config import Settings
 from pledge.declaration import Declaration, Finding, Severity, load
-from pledge.declaration.diff import diff as diff_declarations
 from pledge.declaration.lint import RULES, lint
 from pledge.declaration.model import Declaration as DeclarationModel
 from pledge.errors import DeclarationError, UsageError
-from pledge.render import policy_schema, render_policy, render_ropa
 
 app = typer.Typer(
     name="pledge",
@@ -31,7 +30,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
+# Messages are lines for people and scripts alike: never wrapped at the terminal's width, and
+# ":name:" in a file name or message is text, not an emoji code.
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 ConfigOption = Annotated[
     Path | None,
@@ -133,6 +134,8 @@ def render(
     ] = None,
 ) -> None:
     """Render the privacy policy from the declaration."""
+    from pledge.render import render_policy  # deferred: `pledge check` starts faster without it
+
     declaration = _load_or_exit(_path(config))
     earlier = _load_or_exit(previous) if previous else None
     _write(render_policy(declaration, output_format.value, previous=earlier), output)
@@ -147,6 +150,8 @@ def ropa(
     output: OutputOption = None,
 ) -> None:
     """Export the record of processing activities (GDPR Art. 30)."""
+    from pledge.render import render_ropa
+
     declaration = _load_or_exit(_path(config))
     _write(render_ropa(declaration, output_format.value), output)
 
@@ -161,6 +166,8 @@ def diff(
 ) -> None:
     """Compare two declarations; exit 1 when a change is material, 2 on bad input."""
     before, after = _load_or_exit(old, code=2), _load_or_exit(new, code=2)
+    from pledge.declaration.diff import diff as diff_declarations
+
     changes = diff_declarations(before, after)
     material = any(change.material for change in changes)
     if output_format is CheckFormat.JSON:
@@ -183,6 +190,8 @@ def schema(
 ) -> None:
     """Print a JSON Schema: of pledge.yaml for editor completion, or of the JSON policy."""
     if kind is SchemaKind.POLICY:
+        from pledge.render import policy_schema
+
         document = policy_schema()
     else:
         document = DeclarationModel.model_json_schema()
@@ -227,11 +236,16 @@ def _usage(message: str) -> NoReturn:
 
 def _write(text: str, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        # UTF-8 whatever the locale, so that "> FILE" gives the very bytes "-o FILE" writes.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
         return
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
+    except FileExistsError:  # mkdir's own reason, "File exists", would point nowhere
+        _usage(f"{output}: cannot write ({output.parent} is not a directory)")
     except OSError as error:
         _usage(f"{output}: cannot write ({error.strerror})")
     err.print(f"wrote {output}", markup=False)
@@ -239,11 +253,12 @@ def _write(text: str, output: Path | None) -> None:
 
 def _summary(path: Path, counts: Counter[Severity]) -> str:
     errors, warnings = counts[Severity.ERROR], counts[Severity.WARNING]
+    name = escape(str(path))  # a file name such as "[draft].yaml" is not markup
     if not errors and not warnings:
-        return f"[green]{path}: no problems found[/green]"
+        return f"[green]{name}: no problems found[/green]"
     colour = "red" if errors else "yellow"
     return (
-        f"[{colour}]{path}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}[/{colour}]"
+        f"[{colour}]{name}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}[/{colour}]"
     )
 
 

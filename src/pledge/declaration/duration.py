@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -65,11 +66,7 @@ class Duration:
     @property
     def parts(self) -> dict[str, int]:
         """The non-zero components, e.g. ``{"years": 1, "months": 6}``."""
-        found = _DURATION.match(self.text)
-        assert found is not None  # guaranteed by parse()
-        return {
-            unit: int(value) for unit, value in found.groupdict().items() if value and int(value)
-        }
+        return dict(_parts(self.text))
 
     @property
     def days(self) -> float:
@@ -90,6 +87,15 @@ class Duration:
 
     def __str__(self) -> str:
         return self.text
+
+
+@lru_cache(maxsize=1024)
+def _parts(text: str) -> tuple[tuple[str, int], ...]:
+    found = _DURATION.match(text)
+    assert found is not None  # guaranteed by Duration.parse()
+    return tuple(
+        (unit, int(value)) for unit, value in found.groupdict().items() if value and int(value)
+    )
 
 
 class RetentionEvent(StrEnum):

@@ -352,14 +352,15 @@ def _show(value: Any) -> str:
 
 def _check_references(declaration: Declaration, origin: Origin) -> list[Finding]:
     taxonomy = declaration.taxonomy
-    categories = list(taxonomy)
-    purposes = list(declaration.purposes)
-    recipients = list(declaration.recipients)
+    # Dicts: ordered for suggestions, constant-time membership for 10,000 fields.
+    categories = dict.fromkeys(taxonomy)
+    purposes = dict.fromkeys(declaration.purposes)
+    recipients = dict.fromkeys(declaration.recipients)
     found: list[Finding] = []
 
-    def check(kind: str, name: str, known: list[str], path: Path) -> None:
+    def check(kind: str, name: str, known: dict[str, None], path: Path) -> None:
         if name not in known:
-            message = f"{kind} '{name}' is not declared" + _suggest(name, known)
+            message = f"{kind} '{name}' is not declared" + _suggest(name, list(known))
             found.append(origin.finding("E109", message, path))
 
     for key in declaration.categories:
@@ -368,7 +369,10 @@ def _check_references(declaration: Declaration, origin: Origin) -> list[Finding]
             message = f"category '{key}' extends '{parent}', which is not a category"
             found.append(
                 origin.finding(
-                    "E109", message + _suggest(parent, categories), ("categories", key), at_key=True
+                    "E109",
+                    message + _suggest(parent, list(categories)),
+                    ("categories", key),
+                    at_key=True,
                 )
             )
     for key, purpose in declaration.purposes.items():

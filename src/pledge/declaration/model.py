@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from enum import StrEnum
-from functools import lru_cache
-from typing import Annotated, Any, Literal
+from functools import cached_property, lru_cache
+from typing import Annotated, Any, Literal, Self
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -90,6 +90,8 @@ Country = Annotated[
 
 
 def _email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email  # 20 ms to import: on use
+
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:
@@ -599,7 +601,14 @@ class Declaration(_Model):
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
     def collected_categories(self) -> dict[str, list[tuple[str, str]]]:
-        """Each collected category → the (collection point, field) pairs that collect it."""
+        """Each collected category → the (collection point, field) pairs that collect it.
+
+        Computed once per declaration; treat the result as read-only.
+        """
+        return self._collected
+
+    @cached_property
+    def _collected(self) -> dict[str, list[tuple[str, str]]]:
         found: dict[str, list[tuple[str, str]]] = {}
         for point_key, point in self.collection.items():
             for field_key, field in point.fields.items():
@@ -607,12 +616,27 @@ class Declaration(_Model):
         return found
 
     def purposes_using(self, category: str) -> list[str]:
-        """The purposes whose categories cover ``category``."""
-        return [
-            key
-            for key, purpose in self.purposes.items()
-            if any(self.taxonomy.covers(used, category) for used in purpose.categories)
-        ]
+        """The purposes whose categories cover ``category`` (read-only, computed once per key)."""
+        memo = self._purposes_using
+        if category not in memo:
+            covers = self.taxonomy.covers
+            memo[category] = [
+                key
+                for key, purpose in self.purposes.items()
+                if any(covers(used, category) for used in purpose.categories)
+            ]
+        return memo[category]
+
+    @cached_property
+    def _purposes_using(self) -> dict[str, list[str]]:
+        return {}
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with ``update`` applied; caches derived from the old fields are dropped."""
+        copy = super().model_copy(update=update, deep=deep)
+        for name in ("_collected", "_purposes_using"):
+            copy.__dict__.pop(name, None)
+        return copy
 
     def recipient_categories(self, key: str) -> list[str]:
         """What a recipient receives: its own list, else the categories of its purposes."""

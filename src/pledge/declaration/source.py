@@ -126,9 +126,8 @@ class _Collection:
     path: Path
     value: dict[str, Any] | list[Any]
     anchor: str | None
-    pending_key: tuple[str, Mark] | None = None
+    pending_key: tuple[str, Mark, Path] | None = None
     merges: list[dict[str, Any]] = field(default_factory=list)
-    first_seen: dict[str, Mark] = field(default_factory=dict)
 
 
 class _Builder:
@@ -190,9 +189,14 @@ class _Builder:
         self._place(done.value, done.path)
 
     def _scalar(self, event: yaml.ScalarEvent) -> None:
-        self._check_tag(event)
-        top = self.stack[-1] if self.stack else None
-        if top is not None and isinstance(top.value, dict) and top.pending_key is None:
+        # The hot path: most events are scalars, so this avoids every call it can.
+        if event.tag is not None:
+            self._check_tag(event)
+        if not self.stack:
+            self._value(_resolve(event), event)
+            return
+        top = self.stack[-1]
+        if type(top.value) is dict and top.pending_key is None:
             self._key(top, event)
             return
         value = _resolve(event)
@@ -202,17 +206,17 @@ class _Builder:
 
     def _key(self, top: _Collection, event: yaml.ScalarEvent) -> None:
         key = event.value
+        path = (*top.path, key)
         if key != "<<" or not event.implicit[0]:
-            if key in top.first_seen:
-                first = top.first_seen[key].line + 1
+            first = self.source.keys.get(path)
+            if first is not None:
                 raise SourceError(
                     "E102",
-                    f"duplicate key '{key}' (first defined at line {first})",
+                    f"duplicate key '{key}' (first defined at line {first.line + 1})",
                     _position(event),
                 )
-            top.first_seen[key] = event.start_mark
-            self.source.keys[(*top.path, key)] = event.start_mark
-        top.pending_key = (key, event.start_mark)
+            self.source.keys[path] = event.start_mark
+        top.pending_key = (key, event.start_mark, path)
 
     def _value(self, value: Any, event: yaml.Event) -> None:
         path = self._child_path(event)
@@ -223,26 +227,26 @@ class _Builder:
         if not self.stack:
             return ()
         top = self.stack[-1]
-        if isinstance(top.value, list):
+        if type(top.value) is list:
             return (*top.path, len(top.value))
         if top.pending_key is None:
             raise SourceError(
                 "E104", "a key must be a plain name, not a list or mapping", _position(event)
             )
-        return (*top.path, top.pending_key[0])
+        return top.pending_key[2]
 
     def _place(self, value: Any, path: Path) -> None:
         if not self.stack:
             self.result = value
             return
         top = self.stack[-1]
-        if isinstance(top.value, list):
+        if type(top.value) is list:
             top.value.append(value)
             return
         assert top.pending_key is not None
-        key, where = top.pending_key
+        key, where, _ = top.pending_key
         top.pending_key = None
-        if key == "<<" and key not in top.first_seen:
+        if key == "<<" and path not in self.source.keys:
             sources = value if isinstance(value, list) else [value]
             if not all(isinstance(source, dict) for source in sources):
                 raise SourceError(
@@ -252,7 +256,7 @@ class _Builder:
                 )
             top.merges.extend(sources)
             return
-        top.value[key] = value
+        top.value[key] = value  # type: ignore[call-overload]
 
     @staticmethod
     def _check_tag(event: yaml.NodeEvent) -> None:

@@ -1,4 +1,4 @@
-"""Shared fixtures of the unit tests: a clean, complete declaration and ways to change it."""
+"""Shared fixtures of every test layer: a clean, complete declaration and ways to change it."""
 
 from __future__ import annotations
 
