@@ -1,30 +1,168 @@
-"""Settings, read from the environment (``PLEDGE_*``).
+"""Settings, read from the environment (``PLEDGE_*``), in one typed place.
 
-Only what this release needs: where the declaration is. Later rooms (the store, the server)
-add their settings here, so that there is one place to look.
+Outside development mode Pledge refuses to start without a real secret key: a missing key, a
+placeholder such as ``changeme`` or a key shorter than 32 bytes is an error, not a warning.
+Development mode (the default, ``PLEDGE_ENV=development``) generates a key once, keeps it in
+``.pledge/secret.key`` and says so.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
-from dataclasses import dataclass
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pledge.declaration import DEFAULT_FILE
+from pledge.errors import ConfigError
+
+STATE_DIR = Path(".pledge")
+DEFAULT_DATABASE_URL = f"sqlite:///{STATE_DIR / 'pledge.db'}"
+DEFAULT_KEY_FILE = STATE_DIR / "secret.key"
+PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "xxx", "todo"})
+ENVIRONMENTS = ("development", "production")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Pledge's settings.
+    """Pledge's settings. Build them with :meth:`from_env`; tests pass values directly.
 
     Args:
-        declaration: path of ``pledge.yaml``; ``PLEDGE_CONFIG`` overrides the default name.
+        environment: ``development`` (defaults allowed) or ``production`` (no unsafe default).
+        declaration: path of ``pledge.yaml`` (``PLEDGE_CONFIG``).
+        database_url: SQLAlchemy URL of Pledge's own store (``PLEDGE_DATABASE_URL``).
+        secret_key: the master key, 32 bytes (``PLEDGE_SECRET_KEY``, base64, or the file
+            named by ``PLEDGE_SECRET_KEY_FILE``).
+        decision_cache_seconds: how long a decision may use cached state; writes through the
+            same process take effect at once, writes elsewhere within this time.
+        allowed_origins: origins the public browser endpoint accepts (``PLEDGE_ALLOWED_ORIGINS``).
+        gpc_jurisdictions: where Global Privacy Control is honoured: ``*`` for everywhere, or
+            codes such as ``US-CA`` (``PLEDGE_GPC_JURISDICTIONS``).
+        public_rate_limit: requests per minute per client on the public endpoint.
+        max_body_bytes: the largest request body the API reads.
+        notes: what the settings did on the way that a person should know (a generated key).
     """
 
+    environment: str = "development"
     declaration: Path = Path(DEFAULT_FILE)
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: bytes = b""
+    decision_cache_seconds: float = 1.0
+    allowed_origins: tuple[str, ...] = ()
+    gpc_jurisdictions: tuple[str, ...] = ("*",)
+    public_rate_limit: int = 120
+    max_body_bytes: int = 64 * 1024
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def development(self) -> bool:
+        """Whether unsafe conveniences (a generated key) are allowed."""
+        return self.environment == "development"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        """Settings from ``PLEDGE_*`` environment variables, defaults for the rest."""
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``PLEDGE_*`` variables; the key only when something asks for it."""
         env = os.environ if environ is None else environ
-        return cls(declaration=Path(env.get("PLEDGE_CONFIG") or DEFAULT_FILE))
+        environment = env.get("PLEDGE_ENV", "development")
+        if environment not in ENVIRONMENTS:
+            raise ConfigError(
+                f"PLEDGE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}"
+            )
+        return cls(
+            environment=environment,
+            declaration=Path(env.get("PLEDGE_CONFIG") or DEFAULT_FILE),
+            database_url=env.get("PLEDGE_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            decision_cache_seconds=_number(env, "PLEDGE_DECISION_CACHE_SECONDS", 1.0),
+            allowed_origins=_list(env.get("PLEDGE_ALLOWED_ORIGINS", "")),
+            gpc_jurisdictions=_list(env.get("PLEDGE_GPC_JURISDICTIONS", "*")),
+            public_rate_limit=int(_number(env, "PLEDGE_PUBLIC_RATE_LIMIT", 120)),
+        )
+
+    def with_secret(self, environ: Mapping[str, str] | None = None) -> Settings:
+        """These settings with the master key read (or, in development, generated).
+
+        Raises:
+            ConfigError: no usable key outside development mode.
+        """
+        env = os.environ if environ is None else environ
+        key, note = _secret_key(env, development=self.development)
+        notes = (*self.notes, note) if note else self.notes
+        return Settings(**{**self.__dict__, "secret_key": key, "notes": notes})
+
+
+def _secret_key(env: Mapping[str, str], *, development: bool) -> tuple[bytes, str | None]:
+    text = env.get("PLEDGE_SECRET_KEY")
+    source = "PLEDGE_SECRET_KEY"
+    if text is None and env.get("PLEDGE_SECRET_KEY_FILE"):
+        source = env["PLEDGE_SECRET_KEY_FILE"]
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(f"cannot read the key file {source}: {error.strerror}") from None
+    if text is None:
+        if not development:
+            raise ConfigError(
+                "no secret key: set PLEDGE_SECRET_KEY (32 random bytes, base64) or"
+                " PLEDGE_SECRET_KEY_FILE; generate one with: pledge key generate"
+            )
+        return _development_key()
+    return decode_key(text.strip(), source), None
+
+
+def decode_key(text: str, source: str = "the secret key") -> bytes:
+    """The 32-byte master key from its base64 text, refusing placeholders.
+
+    Raises:
+        ConfigError: a placeholder, not base64, or not 32 bytes.
+    """
+    if text.lower() in PLACEHOLDERS:
+        raise ConfigError(
+            f"{source} is a placeholder ({text!r}); generate one: pledge key generate"
+        )
+    try:
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise ConfigError(f"{source} is not base64 text") from None
+    if len(key) != 32:
+        raise ConfigError(f"{source} must decode to 32 bytes, not {len(key)}")
+    if len(set(key)) < 8:
+        raise ConfigError(f"{source} is not random (too few distinct bytes)")
+    return key
+
+
+def generate_key() -> str:
+    """A new random master key as base64 text."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+
+
+def _development_key() -> tuple[bytes, str | None]:
+    path = DEFAULT_KEY_FILE
+    if path.exists():
+        return decode_key(path.read_text(encoding="utf-8").strip(), str(path)), None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = generate_key()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text + "\n")
+    note = (
+        f"development mode: generated a secret key in {path.resolve()}"
+        " (keep it: losing it loses every encrypted record)"
+    )
+    return decode_key(text, str(path)), note
+
+
+def _list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {text!r}") from None

@@ -4,10 +4,15 @@ Every error Pledge raises on purpose derives from :class:`PledgeError`::
 
     PledgeError
     ├── DeclarationError     the declaration cannot be loaded (carries every finding)
-    └── UsageError           a command was called with arguments that cannot work
+    ├── UsageError           a command was called with arguments that cannot work
+    ├── ConfigError          the settings are unsafe or unusable (a missing secret key)
+    ├── NotFound             a subject, purpose or recipient that does not exist
+    ├── ConsentError         consent asked for a purpose that does not take it
+    ├── ProcessingDenied     a purpose may not run for this subject now (carries the decision)
+    ├── AuthError            a missing, wrong or insufficient API key
+    └── StoreUnavailable     Pledge's own database cannot be reached; nothing was written
 
-Later rooms add their own branches (``ConsentError``, ``RequestError``, ``DatastoreError``);
-the web layer maps the tree onto HTTP statuses in one place.
+The web layer maps the tree onto HTTP statuses in one place (``web/api/problems.py``).
 """
 
 from __future__ import annotations
@@ -37,3 +42,39 @@ class DeclarationError(PledgeError):
 
 class UsageError(PledgeError):
     """A command or function was called with arguments that cannot work."""
+
+
+class ConfigError(PledgeError):
+    """The settings are unsafe or unusable."""
+
+
+class NotFound(PledgeError):
+    """Something asked for does not exist: a subject, a purpose, a recipient."""
+
+
+class ConsentError(PledgeError):
+    """Consent was asked for a purpose that does not rely on it, or is otherwise invalid."""
+
+
+class ProcessingDenied(PledgeError):
+    """A purpose may not process this subject's data now.
+
+    Args:
+        decision: the decision that denied it, with its reason.
+    """
+
+    def __init__(self, decision: object) -> None:
+        self.decision = decision
+        super().__init__(str(getattr(decision, "reason", decision)))
+
+
+class AuthError(PledgeError):
+    """A missing, unknown or revoked API key, or one without the scope needed."""
+
+    def __init__(self, message: str, *, forbidden: bool = False) -> None:
+        super().__init__(message)
+        self.forbidden = forbidden
+
+
+class StoreUnavailable(PledgeError):
+    """Pledge's own database cannot be reached; nothing was written."""
