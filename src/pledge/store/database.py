@@ -1,0 +1,157 @@
+"""Pledge's own database: the engine, transactions, and schema migrations.
+
+One :class:`Database` per process, built by the composition root (``app.py``). SQLite is the
+embedded default (a file, nothing to install); PostgreSQL is the production backend. A
+database that cannot be reached raises :class:`~pledge.errors.StoreUnavailable`, and the
+transaction that was open is rolled back: nothing is half written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+
+from pledge.errors import StoreUnavailable
+
+
+class Database:
+    """Pledge's store: an engine and the transactions on it.
+
+    Args:
+        url: a SQLAlchemy URL; ``sqlite:///path.db`` creates the folder when needed.
+    """
+
+    def __init__(self, url: str, **engine_options: Any) -> None:
+        self.url = make_url(url)
+        self.engine: Engine = _engine(url, **engine_options)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection in a transaction, committed on success, rolled back on any error.
+
+        Raises:
+            StoreUnavailable: the database cannot be reached.
+        """
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except (OperationalError, SAInterfaceError) as error:
+            if _is_unavailable(error):
+                raise StoreUnavailable(
+                    f"Pledge's database is unavailable: {_reason(error)}"
+                ) from error
+            raise
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading (same error mapping as :meth:`transaction`)."""
+        with self.transaction() as connection:
+            yield connection
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema up to ``revision`` with Alembic's migrations."""
+        from alembic import command
+
+        try:
+            with self.engine.begin() as connection:
+                config = alembic_config(self)
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+        except (OperationalError, SAInterfaceError) as error:
+            raise StoreUnavailable(f"Pledge's database is unavailable: {_reason(error)}") from error
+
+    def current_revision(self) -> str | None:
+        """The schema revision the database is at, or None before the first upgrade."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.read() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def has_schema(self) -> bool:
+        """Whether the tables exist (``pledge db upgrade`` has run)."""
+        with self.read() as connection:
+            return inspect(connection).has_table("audit_head")
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def alembic_config(database: Database) -> Any:
+    """An Alembic configuration pointing at the migrations shipped in this package."""
+    from alembic.config import Config
+
+    config = Config()
+    location = resources.files("pledge.store").joinpath("migrations")
+    config.set_main_option("script_location", str(location))
+    config.set_main_option("sqlalchemy.url", database.url.render_as_string(hide_password=False))
+    return config
+
+
+def _engine(url: str, **options: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30}, **options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # Take the write lock at BEGIN, so that read-then-write transactions (appending to a
+        # chain) serialise instead of failing with "database is locked" half-way.
+        event.listen(
+            engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE")
+        )
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    options.setdefault("pool_size", 10)
+    options.setdefault("max_overflow", 20)
+    if parsed.get_backend_name() == "postgresql":
+        options.setdefault("connect_args", {"connect_timeout": 5})
+    return create_engine(url, **options)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoint; WAL keeps commits
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _is_unavailable(error: DBAPIError) -> bool:
+    text = str(error.orig).lower()
+    if "database is locked" in text:
+        return True
+    return error.connection_invalidated or any(
+        phrase in text
+        for phrase in (
+            "connection refused",
+            "could not connect",
+            "server closed the connection",
+            "terminating connection",
+            "connection is closed",
+            "the database system is",
+            "timeout expired",
+            "unable to open database",
+            "no such host",
+            "connection timed out",
+        )
+    )
+
+
+def _reason(error: DBAPIError) -> str:
+    return str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__

@@ -1,0 +1,205 @@
+"""The tables of Pledge's own store (SQLAlchemy Core). Migrations live in ``migrations/``.
+
+Times are UTC (``UtcDateTime``); ids are ULIDs (``pledge.ids``), so ``ORDER BY id`` is the
+order of creation. Personal data is only ever stored encrypted (``*_encrypted`` columns) or as
+a blind index; everything else here is pseudonymous.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: Pledge stores UTC times only")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        moment: dt.datetime = value
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC)
+
+
+def _id(name: str = "id", *constraints: Any, **kwargs: Any) -> Column[str]:
+    return Column(name, String(26), *constraints, **kwargs)
+
+
+Hash = String(64)
+
+subjects = Table(
+    "subjects",
+    metadata,
+    _id(primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    # The subject's data key, wrapped by the master key; NULL once erased (crypto-shredded).
+    Column("key_wrapped", LargeBinary, nullable=True),
+    Column("erased_at", UtcDateTime, nullable=True),
+    Column("restricted", Boolean, nullable=False, default=False),
+    # The date from which the subject counts as old enough to consent alone (GDPR Art. 8);
+    # NULL when unknown, which Pledge treats as an adult unless told otherwise.
+    Column("consent_age_from", UtcDateTime, nullable=True),
+    Column("guardian_id", String(26), ForeignKey("subjects.id"), nullable=True),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    _id(primary_key=True),
+    _id("subject_id", ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("blind_index", LargeBinary(32), nullable=False),
+    Column("value_encrypted", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("kind", "blind_index"),
+)
+
+consent_events = Table(
+    "consent_events",
+    metadata,
+    _id(primary_key=True),
+    _id("subject_id", nullable=False),  # no FK: the ledger outlives nothing, not even subjects
+    Column("seq", Integer, nullable=False),
+    Column("purpose", String(100), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("declaration_version", String(50), nullable=False),
+    Column("declaration_digest", Hash, nullable=False),
+    Column("notice_hash", Hash, nullable=False),
+    Column("guardian_id", String(26), nullable=True),
+    Column("evidence_encrypted", LargeBinary, nullable=True),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("prev_hash", Hash, nullable=False),
+    Column("hash", Hash, nullable=False),
+    UniqueConstraint("subject_id", "seq"),
+)
+
+consent_heads = Table(
+    "consent_heads",
+    metadata,
+    _id("subject_id", primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", Hash, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+consent_state = Table(
+    "consent_state",
+    metadata,
+    _id("subject_id", primary_key=True),
+    Column("purpose", String(100), primary_key=True),
+    Column("decision", String(16), nullable=False),
+    Column("guardian_id", String(26), nullable=True),
+    _id("event_id", nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+objections = Table(
+    "objections",
+    metadata,
+    _id(primary_key=True),
+    _id("subject_id", nullable=False, index=True),
+    # A purpose key, or "*" for every purpose based on legitimate interests or a public task,
+    # or "direct_marketing" for the absolute objection of GDPR Art. 21(3).
+    Column("scope", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("lifted_at", UtcDateTime, nullable=True),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("subjects", Integer, nullable=False),
+    Column("consent_root", Hash, nullable=False),
+    Column("audit_seq", Integer, nullable=False),
+    Column("audit_hash", Hash, nullable=False),
+    Column("prev_hash", Hash, nullable=False),
+    Column("hash", Hash, nullable=False),
+)
+
+checkpoint_heads = Table(
+    "checkpoint_heads",
+    metadata,
+    Column("checkpoint_seq", Integer, ForeignKey("checkpoints.seq"), primary_key=True),
+    _id("subject_id", primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", Hash, nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    _id("id", nullable=False, unique=True),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(50), nullable=False),
+    _id("subject_id", nullable=True),
+    Column("purpose", String(100), nullable=True),
+    Column("details", Text, nullable=False),  # canonical JSON, never personal data
+    Column("prev_hash", Hash, nullable=False),
+    Column("hash", Hash, nullable=False),
+    Index("ix_audit_events_subject_seq", "subject_id", "seq"),
+    Index("ix_audit_events_action_seq", "action", "seq"),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1: one chain
+    Column("seq", Integer, nullable=False),
+    Column("hash", Hash, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _id(primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("secret_hash", Hash, nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
