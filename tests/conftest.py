@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from tests.backends import BACKENDS, empty_postgres, postgres_database, sqlite_database
+
+from pledge.store.database import Database
 
 CLEAN_DECLARATION = """\
 pledge: 1
@@ -189,3 +193,25 @@ def revised() -> Callable[..., str]:
         return revise(CLEAN_DECLARATION, *edits)
 
     return apply
+
+
+# --- real databases (see tests/backends.py) -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of this session's own PostgreSQL database (skips, or fails under CI, without one)."""
+    yield from postgres_database()
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """Pledge's store, empty and migrated, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        database = sqlite_database(tmp_path)
+    else:
+        database = empty_postgres(request.getfixturevalue("postgres_url"))
+    try:
+        yield database
+    finally:
+        database.dispose()

@@ -123,7 +123,8 @@ def decode_key(text: str, source: str = "the secret key") -> bytes:
             f"{source} is a placeholder ({text!r}); generate one: pledge key generate"
         )
     try:
-        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        standard = text.replace("-", "+").replace("_", "/")  # url-safe or standard alphabet
+        key = base64.b64decode(standard + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise ConfigError(f"{source} is not base64 text") from None
     if len(key) != 32:
