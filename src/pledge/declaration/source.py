@@ -196,9 +196,17 @@ class _Builder:
             self._value(_resolve(event), event)
             return
         top = self.stack[-1]
-        if type(top.value) is dict and top.pending_key is None:
-            self._key(top, event)
-            return
+        container = top.value
+        if type(container) is dict:
+            pending = top.pending_key
+            if pending is None:
+                self._key(top, event)
+                return
+            if pending[0] != "<<" and not event.anchor:  # a plain value: place it directly
+                self.source.values[pending[2]] = event.start_mark
+                top.pending_key = None
+                container[pending[0]] = _resolve(event)
+                return
         value = _resolve(event)
         if event.anchor:
             self.anchors[event.anchor] = value
