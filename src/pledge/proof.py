@@ -16,6 +16,9 @@ from typing import Any
 GENESIS = "0" * 64
 """The "previous hash" of the first record of a chain."""
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_AS_IS = frozenset({str, int, float, bool, type(None)})  # JSON already; the common case
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
@@ -29,10 +32,7 @@ def _plain(value: Any) -> Any:
 
 def record_hash(previous: str, content: Mapping[str, Any]) -> str:
     """The hash of a record: SHA-256 over the previous hash and the canonical content."""
-    canonical = json.dumps(
-        {key: _plain(value) for key, value in content.items()},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
+    canonical = _CANONICAL.encode(
+        {key: value if type(value) in _AS_IS else _plain(value) for key, value in content.items()}
     )
     return hashlib.sha256(f"{previous}\n{canonical}".encode()).hexdigest()

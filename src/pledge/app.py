@@ -1,0 +1,92 @@
+"""The composition root: the only module that sees every room and wires them together.
+
+``build_runtime(settings)`` gives the object graph a process needs: the SDK, the CLI and the
+web server all start here; tests build it with a temporary SQLite file or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pledge.clock import Clock, utc_now
+from pledge.config import Settings
+from pledge.consent.service import ConsentLedger
+from pledge.declaration import Declaration, load
+from pledge.enforcement.decisions import Decider
+from pledge.enforcement.objections import Objections
+from pledge.store.database import Database
+from pledge.subjects.crypto import Keyring
+from pledge.subjects.service import Subjects
+
+
+@dataclass
+class Runtime:
+    """Everything a running Pledge needs, built once per process."""
+
+    settings: Settings
+    declaration: Declaration
+    database: Database
+    subjects: Subjects
+    ledger: ConsentLedger
+    decider: Decider
+    clock: Clock
+    objections: Objections
+
+    def close(self) -> None:
+        """Flush what is buffered and release the database."""
+        try:
+            self.decider.close()
+        finally:
+            self.database.dispose()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    declaration: Declaration | None = None,
+    database: Database | None = None,
+    clock: Clock = utc_now,
+    upgrade: bool = False,
+    log_mode: str = "batched",
+) -> Runtime:
+    """Build the runtime from settings.
+
+    Args:
+        settings: with the secret key read (``Settings.with_secret``).
+        declaration: the declaration; loaded from ``settings.declaration`` when omitted.
+        database: an existing database; built from ``settings.database_url`` when omitted.
+        clock: the time source.
+        upgrade: bring the schema up to date first (the embedded SQLite default does).
+        log_mode: how decisions reach the audit trail: ``batched`` or ``sync``
+            (see :mod:`pledge.enforcement.decision_log`).
+    """
+    declaration = declaration or load(settings.declaration)
+    database = database or Database(settings.database_url)
+    if upgrade:
+        database.upgrade()
+    subjects = Subjects(database, Keyring(settings.secret_key), clock=clock)
+    decider = Decider(
+        database,
+        declaration,
+        cache_seconds=settings.decision_cache_seconds,
+        clock=clock,
+        log_mode=log_mode,
+    )
+    ledger = ConsentLedger(
+        database,
+        declaration,
+        subjects,
+        clock=clock,
+        gpc_jurisdictions=settings.gpc_jurisdictions,
+        on_change=decider.invalidate,
+    )
+    return Runtime(
+        settings=settings,
+        declaration=declaration,
+        database=database,
+        subjects=subjects,
+        ledger=ledger,
+        decider=decider,
+        clock=clock,
+        objections=Objections(database, declaration, clock=clock, on_change=decider.invalidate),
+    )

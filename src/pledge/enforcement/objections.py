@@ -1,0 +1,255 @@
+"""Objections (GDPR Art. 21), and reading everything a decision depends on about a subject.
+
+An objection has a scope: a purpose key (processing based on legitimate interests or a
+public task, or used for direct marketing), ``*`` (every purpose based on legitimate interests
+or a public task) or ``direct_marketing`` (every direct-marketing purpose; absolute, Art.
+21(3)). Recording and lifting are committed with their audit event in one transaction, before
+the caller is told; then ``on_change`` lets the decision cache forget the subject.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from pledge.clock import Clock, utc_now
+from pledge.declaration.model import Declaration
+from pledge.enforcement import audit
+from pledge.enforcement.audit import AuditEntry
+from pledge.enforcement.model import ConsentRecord, SubjectState, rules_for
+from pledge.errors import NotFound
+from pledge.ids import new_id
+from pledge.store.database import Database
+from pledge.store.tables import consent_state, objections, subjects
+
+_SUBJECT_COLUMNS = (
+    subjects.c.restricted,
+    subjects.c.erased_at,
+    subjects.c.consent_age_from,
+    subjects.c.guardian_id,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Objection:
+    """An objection a subject made.
+
+    Args:
+        id: the objection's id.
+        subject_id: who objected.
+        scope: a purpose key, ``*`` or ``direct_marketing``.
+        created_at: when it was recorded.
+        lifted_at: when it was lifted, or None while it stands.
+    """
+
+    id: str
+    subject_id: str
+    scope: str
+    created_at: dt.datetime
+    lifted_at: dt.datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The objection as plain JSON-ready data."""
+        return {
+            "id": self.id,
+            "subject_id": self.subject_id,
+            "scope": self.scope,
+            "created_at": self.created_at.isoformat(),
+            "lifted_at": self.lifted_at.isoformat() if self.lifted_at else None,
+        }
+
+
+class Objections:
+    """Record and lift objections.
+
+    Args:
+        database: Pledge's store.
+        declaration: the declaration in force (scopes are checked against it).
+        clock: the time source.
+        on_change: called with the subject id after every committed change.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        declaration: Declaration,
+        *,
+        clock: Clock = utc_now,
+        on_change: Callable[[str], None] | None = None,
+    ) -> None:
+        self.database = database
+        self.rules = rules_for(declaration)
+        self.clock = clock
+        self.on_change = on_change
+
+    def record(self, subject_id: str, scope: str, *, actor: str) -> Objection:
+        """Record that the subject objects to ``scope``; recording it again changes nothing.
+
+        Args:
+            subject_id: who objects.
+            scope: a purpose key, ``*`` or ``direct_marketing``.
+            actor: who records it (``sdk``, ``api:<key>``, ``staff:<name>`` …).
+
+        Returns:
+            The objection in force (the earlier one when it already stood).
+
+        Raises:
+            NotFound: no such subject, or no such purpose.
+            UsageError: an objection cannot apply to that purpose (consent, contract …).
+        """
+        self.rules.check_scope(scope)
+        with self.database.transaction() as connection:
+            _require_subject(connection, subject_id)
+            standing = _standing(connection, subject_id, scope)
+            if standing is not None:
+                return standing
+            now = self.clock()
+            objection = Objection(new_id(), subject_id, scope, now)
+            connection.execute(
+                insert(objections).values(
+                    id=objection.id, subject_id=subject_id, scope=scope, created_at=now
+                )
+            )
+            audit.record(
+                connection,
+                AuditEntry("objection.recorded", actor, subject_id, details={"scope": scope}),
+                clock=self.clock,
+            )
+        self._changed(subject_id)
+        return objection
+
+    def lift(self, subject_id: str, scope: str, *, actor: str) -> Objection | None:
+        """Lift the subject's objection to ``scope``.
+
+        Args:
+            subject_id: whose objection.
+            scope: the scope it was recorded with.
+            actor: who lifts it.
+
+        Returns:
+            The lifted objection, or None when none stood.
+
+        Raises:
+            NotFound: no such subject.
+        """
+        with self.database.transaction() as connection:
+            _require_subject(connection, subject_id)
+            standing = _standing(connection, subject_id, scope)
+            if standing is None:
+                return None
+            now = self.clock()
+            connection.execute(
+                update(objections).where(objections.c.id == standing.id).values(lifted_at=now)
+            )
+            audit.record(
+                connection,
+                AuditEntry("objection.lifted", actor, subject_id, details={"scope": scope}),
+                clock=self.clock,
+            )
+        self._changed(subject_id)
+        return Objection(standing.id, subject_id, scope, standing.created_at, now)
+
+    def standing(self, subject_id: str) -> list[Objection]:
+        """The subject's objections in force, oldest first.
+
+        Args:
+            subject_id: the subject.
+
+        Returns:
+            The standing objections.
+        """
+        with self.database.read() as connection:
+            rows = connection.execute(
+                select(objections)
+                .where(objections.c.subject_id == subject_id, objections.c.lifted_at.is_(None))
+                .order_by(objections.c.id)
+            ).mappings()
+            return [_objection(row) for row in rows]
+
+    def _changed(self, subject_id: str) -> None:
+        if self.on_change is not None:
+            self.on_change(subject_id)
+
+
+def load_state(connection: Connection, subject_id: str) -> SubjectState:
+    """Read what decisions depend on about a subject: one query per table.
+
+    Args:
+        connection: an open connection.
+        subject_id: the subject.
+
+    Returns:
+        The subject's consent decisions, standing objections, restriction, erasure and age.
+
+    Raises:
+        NotFound: no such subject.
+    """
+    row = connection.execute(
+        select(*_SUBJECT_COLUMNS).where(subjects.c.id == subject_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no subject {subject_id}")
+    consents = {
+        purpose: ConsentRecord(decision, guardian_id)
+        for purpose, decision, guardian_id in connection.execute(
+            select(
+                consent_state.c.purpose, consent_state.c.decision, consent_state.c.guardian_id
+            ).where(consent_state.c.subject_id == subject_id)
+        )
+    }
+    scopes = frozenset(
+        connection.execute(
+            select(objections.c.scope).where(
+                objections.c.subject_id == subject_id, objections.c.lifted_at.is_(None)
+            )
+        ).scalars()
+    )
+    return SubjectState(
+        subject_id=subject_id,
+        consents=consents,
+        objections=scopes,
+        restricted=bool(row.restricted),
+        erased=row.erased_at is not None,
+        consent_age_from=row.consent_age_from,
+        guardian_id=row.guardian_id,
+    )
+
+
+def _require_subject(connection: Connection, subject_id: str) -> None:
+    found = connection.execute(
+        select(subjects.c.id).where(subjects.c.id == subject_id)
+    ).one_or_none()
+    if found is None:
+        raise NotFound(f"no subject {subject_id}")
+
+
+def _standing(connection: Connection, subject_id: str, scope: str) -> Objection | None:
+    row = (
+        connection.execute(
+            select(objections).where(
+                objections.c.subject_id == subject_id,
+                objections.c.scope == scope,
+                objections.c.lifted_at.is_(None),
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return _objection(row) if row is not None else None
+
+
+def _objection(row: Any) -> Objection:
+    return Objection(
+        id=row["id"],
+        subject_id=row["subject_id"],
+        scope=row["scope"],
+        created_at=row["created_at"],
+        lifted_at=row["lifted_at"],
+    )
+
+
+__all__ = ["Objection", "Objections", "load_state"]

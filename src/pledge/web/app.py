@@ -1,0 +1,104 @@
+"""The web application: Pledge's JSON API under ``/api/v1``, with its OpenAPI document.
+
+``create_app(runtime)`` builds it around a runtime from the composition root; it opens no
+connection of its own, so it starts while the database is down (requests then get a 503
+problem) and recovers without a restart once the database is back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from pledge import __version__
+from pledge.app import Runtime
+from pledge.web.api import audit, consent, decisions, declaration, public, subjects
+from pledge.web.api.cors import PublicCorsMiddleware
+from pledge.web.api.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
+from pledge.web.api.problems import (
+    AUTH_RESPONSES,
+    COMMON_RESPONSES,
+    PROBLEM_MEDIA_TYPE,
+    install,
+)
+
+API_PREFIX = "/api/v1"
+OPENAPI_URL = f"{API_PREFIX}/openapi.json"
+
+DESCRIPTION = """\
+Pledge keeps a privacy policy true while software runs: it records consent with proof,
+answers whether a purpose may process a person's data, and keeps an audit trail.
+
+Server-to-server calls authenticate with an API key (`pledge apikey create`), sent as
+`Authorization: Bearer pk_…`; each operation names the scope it needs, and `admin` has them
+all. `POST /api/v1/public/consent` is for browsers: no key, limited to the declared origins
+and rate limited per client. Errors are RFC 9457 problem details
+(`application/problem+json`).
+"""
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """The FastAPI application serving ``runtime``.
+
+    Args:
+        runtime: the object graph from :func:`pledge.app.build_runtime`.
+    """
+    app = FastAPI(
+        title="Pledge API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=OPENAPI_URL,
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        responses=COMMON_RESPONSES,
+    )
+    app.state.runtime = runtime
+    app.state.policy_cache = {}  # format → text; the declaration of a runtime never changes
+    app.state.declaration_digest = runtime.declaration.digest
+
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (
+        subjects.router,
+        consent.router,
+        decisions.router,
+        audit.router,
+    ):
+        api.include_router(router, responses=AUTH_RESPONSES)
+    api.include_router(declaration.router)
+    api.include_router(public.router)
+    app.include_router(api)
+
+    install(app)
+    # The last added runs first: a foreign origin is refused before it costs a token of the
+    # rate limit, and both before the body is read.
+    public_prefix = f"{API_PREFIX}/public/"
+    app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(
+        RateLimitMiddleware,
+        prefix=public_prefix,
+        limiter=RateLimiter(runtime.settings.public_rate_limit),
+    )
+    app.add_middleware(
+        PublicCorsMiddleware, prefix=public_prefix, allowed_origins=runtime.settings.allowed_origins
+    )
+
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return _problems_as_problem_json(build_openapi())
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+    return app
+
+
+def _problems_as_problem_json(document: dict[str, Any]) -> dict[str, Any]:
+    """Error responses are ``application/problem+json``, not the ``application/json`` FastAPI
+    writes for a response model."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if str(status)[0] in "45" and "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    return document
