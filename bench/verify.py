@@ -23,7 +23,13 @@ from pledge.enforcement.audit import event_content as audit_content
 from pledge.ids import new_id
 from pledge.proof import GENESIS, record_hash
 from pledge.store.database import Database
-from pledge.store.tables import audit_events, audit_head, consent_events, consent_heads
+from pledge.store.tables import (
+    audit_events,
+    audit_head,
+    consent_events,
+    consent_heads,
+    consent_state,
+)
 
 PURPOSES = ("newsletter", "analytics", "personalised_ads")
 DECISIONS = ("granted", "withdrawn", "refused")
@@ -36,11 +42,13 @@ def fill(database: Database, events: int, per_subject: int = 10) -> None:
     batch_events: list[dict[str, object]] = []
     batch_audit: list[dict[str, object]] = []
     heads: list[dict[str, object]] = []
+    states: list[dict[str, object]] = []  # the last decision per purpose, as the ledger keeps it
     with Progress(transient=True) as progress:
         task = progress.add_task("writing events", total=events)
         for subject_number in range(events // per_subject):
             subject_id = new_id()
             previous = GENESIS
+            last: dict[object, dict[str, object]] = {}
             for seq in range(1, per_subject + 1):
                 moment = start + dt.timedelta(seconds=subject_number * per_subject + seq)
                 row: dict[str, object] = {
@@ -61,6 +69,7 @@ def fill(database: Database, events: int, per_subject: int = 10) -> None:
                 digest = record_hash(previous, event_content(row))
                 batch_events.append({**row, "prev_hash": previous, "hash": digest})
                 previous = digest
+                last[row["purpose"]] = row
                 audit_seq += 1
                 entry: dict[str, object] = {
                     "seq": audit_seq,
@@ -83,11 +92,22 @@ def fill(database: Database, events: int, per_subject: int = 10) -> None:
                     "updated_at": moment,
                 }
             )
+            states.extend(
+                {
+                    "subject_id": subject_id,
+                    "purpose": purpose,
+                    "decision": decided["decision"],
+                    "guardian_id": None,
+                    "event_id": decided["id"],
+                    "updated_at": decided["occurred_at"],
+                }
+                for purpose, decided in last.items()
+            )
             if len(batch_events) >= 50_000:
-                _flush(database, batch_events, batch_audit, heads)
+                _flush(database, batch_events, batch_audit, heads, states)
                 progress.advance(task, len(batch_events))
-                batch_events, batch_audit, heads = [], [], []
-        _flush(database, batch_events, batch_audit, heads)
+                batch_events, batch_audit, heads, states = [], [], [], []
+        _flush(database, batch_events, batch_audit, heads, states)
     with database.transaction() as connection:
         connection.execute(update(audit_head).values(seq=audit_seq, hash=audit_previous))
 
@@ -97,6 +117,7 @@ def _flush(
     events: list[dict[str, object]],
     entries: list[dict[str, object]],
     heads: list[dict[str, object]],
+    states: list[dict[str, object]],
 ) -> None:
     if not events:
         return
@@ -104,6 +125,7 @@ def _flush(
         connection.execute(insert(consent_events), events)
         connection.execute(insert(audit_events), entries)
         connection.execute(insert(consent_heads), heads)
+        connection.execute(insert(consent_state), states)
 
 
 def measure(events: int = 1_000_000) -> Result:

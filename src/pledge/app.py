@@ -64,13 +64,15 @@ def build_runtime(
     database = database or Database(settings.database_url)
     if upgrade:
         database.upgrade()
-    subjects = Subjects(database, Keyring(settings.secret_key), clock=clock)
     decider = Decider(
         database,
         declaration,
         cache_seconds=settings.decision_cache_seconds,
         clock=clock,
         log_mode=log_mode,
+    )
+    subjects = Subjects(
+        database, Keyring(settings.secret_key), clock=clock, on_change=decider.invalidate
     )
     ledger = ConsentLedger(
         database,

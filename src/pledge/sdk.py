@@ -193,7 +193,6 @@ class Pledge:
             NotFound: no such subject.
         """
         self.runtime.subjects.set_restricted(subject_id, True, actor=self.actor, reason=reason)
-        self.runtime.decider.invalidate(subject_id)
 
     def lift_restriction(self, subject_id: str, *, reason: str = "") -> None:
         """Lift a restriction (tell the person first, GDPR Art. 18(3)).
@@ -206,7 +205,6 @@ class Pledge:
             NotFound: no such subject.
         """
         self.runtime.subjects.set_restricted(subject_id, False, actor=self.actor, reason=reason)
-        self.runtime.decider.invalidate(subject_id)
 
     def set_consent_age(
         self,
@@ -230,7 +228,6 @@ class Pledge:
         self.runtime.subjects.set_consent_age(
             subject_id, consent_age_from=consent_age_from, guardian_id=guardian_id, actor=self.actor
         )
-        self.runtime.decider.invalidate(subject_id)
 
     def erase(self, subject_id: str, *, reason: str = "erasure") -> None:
         """Erase a subject: destroy its key, so nothing personal about it can be read again.
@@ -243,7 +240,6 @@ class Pledge:
             NotFound: no such subject.
         """
         self.runtime.subjects.erase(subject_id, actor=self.actor, reason=reason)
-        self.runtime.decider.invalidate(subject_id)
 
     # --- consent and objections ----------------------------------------------------------------
 

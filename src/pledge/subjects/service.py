@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -47,6 +47,8 @@ class Subjects:
         keyring: keys derived from the master key.
         clock: the time source.
         key_cache_size: how many unwrapped data keys to keep in memory.
+        on_change: called with the subject's id after a committed change that affects
+            decisions (erasure, restriction, age), so caches drop what they knew.
     """
 
     def __init__(
@@ -56,7 +58,9 @@ class Subjects:
         *,
         clock: Clock = utc_now,
         key_cache_size: int = 10_000,
+        on_change: Callable[[str], None] | None = None,
     ) -> None:
+        self.on_change = on_change
         self.database = database
         self.keyring = keyring
         self.clock = clock
@@ -288,6 +292,7 @@ class Subjects:
                 clock=self.clock,
             )
         self._forget(subject_id)
+        self._changed(subject_id)
 
     def set_restricted(
         self, subject_id: str, restricted: bool, *, actor: str, reason: str = ""
@@ -305,6 +310,7 @@ class Subjects:
                 AuditEntry(action, actor, subject_id, details={"reason": reason}),
                 clock=self.clock,
             )
+        self._changed(subject_id)
 
     def set_consent_age(
         self,
@@ -329,6 +335,11 @@ class Subjects:
                 AuditEntry("subject.age_recorded", actor, subject_id, details=details),
                 clock=self.clock,
             )
+        self._changed(subject_id)
+
+    def _changed(self, subject_id: str) -> None:
+        if self.on_change is not None:
+            self.on_change(subject_id)
 
 
 __all__ = ["KeyDestroyed", "SubjectRecord", "Subjects"]
