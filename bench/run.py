@@ -1,16 +1,20 @@
 """Run Pledge's benchmarks (not tests): ``make bench``.
 
-Each module in ``BENCHMARKS`` has ``measure() -> Result``. ``--record`` rewrites the figures
-block of bench/README.md with the date and the machine; ``--only NAME`` runs one.
+Each module in ``BENCHMARKS`` has ``measure()`` returning a :class:`harness.Result` (or, for
+``decisions``, figures that its ``result()`` turns into one). Each runs in a process of its
+own, so that one benchmark's set-up (pinning to a CPU, worker processes) cannot bend
+another's figures. ``--record`` rewrites the figures block of bench/README.md with the date
+and the machine; ``--only NAME`` runs one benchmark and records nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
+import json
 import os
 import platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -20,8 +24,29 @@ from rich.markdown import Markdown
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))  # bench/ is a folder of scripts, not a package
 
-BENCHMARKS = ["check_render"]
+from harness import Result  # noqa: E402
+
+BENCHMARKS = ["check_render", "decisions", "consent_http", "verify"]
 BEGIN, END = "<!-- figures:begin -->", "<!-- figures:end -->"
+DRIVER = """
+import dataclasses, json, sys
+sys.path.insert(0, {here!r})
+import {name} as bench
+found = bench.measure()
+if not isinstance(found, bench.Result):
+    found = bench.result(found)
+print("RESULT " + json.dumps(dataclasses.asdict(found)))
+"""
+
+
+def run(name: str) -> Result:
+    """Run one benchmark in its own process and return its result."""
+    driver = DRIVER.format(here=str(HERE), name=name)
+    done = subprocess.run(
+        [sys.executable, "-c", driver], cwd=HERE, check=True, stdout=subprocess.PIPE, text=True
+    )
+    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
+    return Result(**json.loads(line.removeprefix("RESULT ")))
 
 
 def main() -> None:
@@ -38,7 +63,7 @@ def main() -> None:
     ]
     for name in [args.only] if args.only else BENCHMARKS:
         console.print(f"[bold]{name}[/bold]")
-        result = importlib.import_module(name).measure()
+        result = run(name)
         console.print(Markdown("\n".join(result.markdown())))
         lines += result.markdown()
     lines.append(END)
