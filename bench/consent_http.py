@@ -56,7 +56,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(folder: Path, database_url: str) -> Iterator[tuple[str, str]]:
+def _server(folder: Path, database_url: str, workers: int) -> Iterator[tuple[str, str]]:
     env = {
         **os.environ,
         "PLEDGE_ENV": "production",
@@ -76,7 +76,7 @@ def _server(folder: Path, database_url: str) -> Iterator[tuple[str, str]]:
     key = created.stdout.strip().splitlines()[-1]
     port = _free_port()
     server = subprocess.Popen(
-        [str(PLEDGE), "serve", "--port", str(port)],
+        [str(PLEDGE), "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -153,8 +153,10 @@ def _postgres() -> Iterator[str]:
         admin.dispose()
 
 
-def _run(label: str, database_url: str, folder: Path) -> tuple[str, str, str, str, str]:
-    with _server(folder, database_url) as (base, key):
+def _run(
+    label: str, database_url: str, folder: Path, workers: int = 1
+) -> tuple[str, str, str, str, str]:
+    with _server(folder, database_url, workers) as (base, key):
         latencies, seconds, failures = asyncio.run(_load(base, key))
     ordered = sorted(latencies)
     p99 = ordered[int(len(ordered) * 0.99) - 1]

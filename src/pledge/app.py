@@ -14,6 +14,8 @@ from pledge.consent.service import ConsentLedger
 from pledge.declaration import Declaration, load
 from pledge.enforcement.decisions import Decider
 from pledge.enforcement.objections import Objections
+from pledge.requests.notifier import Notifier
+from pledge.requests.service import SubjectRequests
 from pledge.store.database import Database
 from pledge.subjects.crypto import Keyring
 from pledge.subjects.service import Subjects
@@ -31,13 +33,17 @@ class Runtime:
     decider: Decider
     clock: Clock
     objections: Objections
+    requests: SubjectRequests
 
     def close(self) -> None:
-        """Flush what is buffered and release the database."""
+        """Commit what waits (consent decisions, then decision audit events), release the store."""
         try:
-            self.decider.close()
+            self.ledger.close()
         finally:
-            self.database.dispose()
+            try:
+                self.decider.close()
+            finally:
+                self.database.dispose()
 
 
 def build_runtime(
@@ -48,6 +54,7 @@ def build_runtime(
     clock: Clock = utc_now,
     upgrade: bool = False,
     log_mode: str = "batched",
+    notifier: Notifier | None = None,
 ) -> Runtime:
     """Build the runtime from settings.
 
@@ -59,6 +66,8 @@ def build_runtime(
         upgrade: bring the schema up to date first (the embedded SQLite default does).
         log_mode: how decisions reach the audit trail: ``batched`` or ``sync``
             (see :mod:`pledge.enforcement.decision_log`).
+        notifier: where messages to people about their requests go (an in-memory outbox
+            until e-mail delivery is configured).
     """
     declaration = declaration or load(settings.declaration)
     database = database or Database(settings.database_url)
@@ -82,6 +91,10 @@ def build_runtime(
         gpc_jurisdictions=settings.gpc_jurisdictions,
         on_change=decider.invalidate,
     )
+    objections = Objections(database, declaration, clock=clock, on_change=decider.invalidate)
+    requests = SubjectRequests(
+        database, declaration, subjects, ledger, objections, clock, notifier=notifier
+    )
     return Runtime(
         settings=settings,
         declaration=declaration,
@@ -90,5 +103,6 @@ def build_runtime(
         ledger=ledger,
         decider=decider,
         clock=clock,
-        objections=Objections(database, declaration, clock=clock, on_change=decider.invalidate),
+        objections=objections,
+        requests=requests,
     )

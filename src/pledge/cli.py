@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,7 +26,11 @@ from pledge.declaration.model import Declaration as DeclarationModel
 from pledge.errors import DeclarationError, UsageError
 
 if TYPE_CHECKING:
+    from pledge.app import Runtime
+    from pledge.requests.model import SubjectRequest
     from pledge.store.database import Database as Store
+
+_T = TypeVar("_T")
 
 app = typer.Typer(
     name="pledge",
@@ -320,23 +326,39 @@ def serve(
     config: ConfigOption = None,
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="The port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Server processes, each with its own runtime.", min=1)
+    ] = 1,
 ) -> None:
     """Serve the JSON API and its OpenAPI document under /api/v1."""
+    import os
+
     import uvicorn
 
     from pledge.app import build_runtime
     from pledge.web.app import OPENAPI_URL, create_app
 
+    path = _path(config)
     try:
         settings = Settings.from_env().with_secret()
-        declaration = _load_or_exit(_path(config), code=2)
+        declaration = _load_or_exit(path, code=2)
         database = _open_store(settings.database_url, starting_server=True)
-        runtime = build_runtime(settings, declaration=declaration, database=database)
+        runtime = None
+        if workers == 1:
+            runtime = build_runtime(settings, declaration=declaration, database=database)
+        else:
+            database.dispose()  # checked and upgraded; each worker opens its own
     except _server_errors() as error:
         _usage(str(error))
     for note in settings.notes:
         err.print(note, markup=False)
     err.print(f"Pledge API on http://{host}:{port}/api/v1 (OpenAPI: {OPENAPI_URL})", markup=False)
+    if runtime is None:
+        # The workers read the same settings from the environment, this declaration included.
+        os.environ["PLEDGE_CONFIG"] = str(path.resolve())
+        factory = "pledge.web.app:create_app_from_environment"
+        uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, log_level="info")
+        return
     try:
         uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
     finally:
@@ -351,7 +373,7 @@ def apikey_create(
         typer.Option(
             "--scope",
             help="consent:write, consent:read, subjects:write, subjects:read, decisions,"
-            " audit:read or admin (repeatable).",
+            " audit:read, requests:write, requests:read or admin (repeatable).",
         ),
     ],
 ) -> None:
@@ -461,6 +483,65 @@ def key_generate() -> None:
     )
 
 
+# --- the company's datastores ------------------------------------------------------------------
+
+datastores_app = typer.Typer(help="The company's databases declared under datastores:.")
+app.add_typer(datastores_app, name="datastores", no_args_is_help=True)
+
+
+@datastores_app.command("check")
+def datastores_check(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[NAME]...", help="The datastores to check [default: all]."),
+    ] = None,
+    config: ConfigOption = None,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text for people, json for machines.")
+    ] = CheckFormat.TEXT,
+) -> None:
+    """Connect to each datastore and check the declared tables and columns against it."""
+    from pledge.datastores import check as check_datastores
+    from pledge.errors import DatastoreError
+
+    path = _path(config)
+    declaration = _load_or_exit(path, code=2)
+    try:
+        reports = check_datastores(declaration, names or ())
+    except (DatastoreError, UsageError) as error:
+        _usage(str(error))
+    findings = [finding for report in reports for finding in report.findings]
+    counts = Counter(finding.severity for finding in findings)
+    if output_format is CheckFormat.JSON:
+        document = {
+            "file": str(path),
+            "ok": not findings,
+            "datastores": [
+                {
+                    "name": report.name,
+                    "tables": report.tables,
+                    "findings": [finding.to_dict() for finding in report.findings],
+                }
+                for report in reports
+            ],
+        }
+        typer.echo(json.dumps(document, indent=2))
+    else:
+        for finding in findings:
+            typer.echo(str(finding))
+        for report in reports:
+            err.print(
+                f"datastore '{report.name}': {_plural(report.tables, 'table')} reflected,"
+                f" {_plural(len(report.findings), 'problem')}",
+                markup=False,
+            )
+        if not findings:
+            err.print(f"[green]{escape(str(path))}: the datastores match the declaration[/green]")
+        else:
+            err.print(_summary(path, counts))
+    raise typer.Exit(1 if findings else 0)
+
+
 def _server_errors() -> tuple[type[Exception], ...]:
     """The errors that stop a server or key command with a one-line message (exit 2)."""
     from pledge.errors import ConfigError, NotFound, StoreUnavailable
@@ -566,3 +647,271 @@ def findings_summary(findings: list[Finding]) -> str:
     """A one-line count of findings by code, most frequent first: ``G303×4, P102×3``."""
     counts = Counter(finding.code for finding in findings)
     return ", ".join(f"{code}×{count}" for code, count in counts.most_common())
+
+
+# --- subject requests --------------------------------------------------------------------------
+
+request_app = typer.Typer(help="Subject requests: submit, list, show, verify, deny, extend.")
+app.add_typer(request_app, name="request", no_args_is_help=True)
+
+StaffOption = Annotated[
+    str | None, typer.Option("--staff", help="The staff member acting (recorded as staff:NAME).")
+]
+
+
+@request_app.command("submit")
+def request_submit(
+    request_type: Annotated[str, typer.Argument(metavar="TYPE", help="The right exercised.")],
+    identity: Annotated[str, typer.Argument(metavar="IDENTITY", help="Who asks (an address).")],
+    kind: Annotated[str, typer.Option("--kind", help="email, phone, account or device.")] = "email",
+    regime: Annotated[str, typer.Option("--regime", help="gdpr or ccpa.")] = "gdpr",
+    details: Annotated[
+        str | None, typer.Option("--details", help='What is asked, as JSON: {"purposes": […]}.')
+    ] = None,
+    staff: StaffOption = None,
+    skip_verification: Annotated[
+        str | None,
+        typer.Option("--skip-verification", help="With --staff: why no e-mail code is needed."),
+    ] = None,
+    config: ConfigOption = None,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text for people, json for machines.")
+    ] = CheckFormat.TEXT,
+) -> None:
+    """Receive a request and send the person a one-time code to confirm it."""
+    from pledge.subjects.model import Identity
+
+    try:
+        parsed = json.loads(details) if details else {}
+    except json.JSONDecodeError as error:
+        _usage(f"--details is not JSON: {error.msg}")
+    with _requests_runtime(config) as runtime:
+        request = _request_step(
+            lambda: runtime.requests.submit(
+                request_type,
+                Identity.parse(kind, identity),
+                regime,
+                parsed,
+                actor="cli",
+                on_behalf_of_staff=staff,
+                skip_verification_reason=skip_verification,
+            )
+        )
+    _show_request(request, output_format)
+
+
+@request_app.command("list")
+def request_list(
+    state: Annotated[str | None, typer.Option("--state", help="Only requests in STATE.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue requests.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="At most N.")] = 100,
+    config: ConfigOption = None,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text for people, json for machines.")
+    ] = CheckFormat.TEXT,
+) -> None:
+    """List requests, soonest deadline first."""
+    with _requests_runtime(config) as runtime:
+        found = _request_step(
+            lambda: runtime.requests.list(state=state, overdue=overdue or None, limit=limit)
+        )
+    if output_format is CheckFormat.JSON:
+        typer.echo(json.dumps([request.to_dict() for request in found], indent=2))
+        return
+    for request in found:
+        flags = " OVERDUE" if request.overdue else ""
+        flags += " RECEIPT-OVERDUE" if request.receipt_overdue else ""
+        typer.echo(
+            f"{request.id}  {request.type:<16}  {request.regime}  {request.state:<9}"
+            f"  due {request.due_at.date().isoformat()}{flags}"
+        )
+    if not found:
+        err.print("No requests.", markup=False)
+
+
+@request_app.command("show")
+def request_show(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
+    config: ConfigOption = None,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text for people, json for machines.")
+    ] = CheckFormat.TEXT,
+) -> None:
+    """Show a request with its deadlines and details."""
+    with _requests_runtime(config) as runtime:
+        request = _request_step(lambda: runtime.requests.get(request_id))
+    _show_request(request, output_format)
+
+
+@request_app.command("verify")
+def request_verify(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
+    code: Annotated[str, typer.Argument(metavar="CODE", help="The code the person received.")],
+    config: ConfigOption = None,
+) -> None:
+    """Confirm a request with the person's one-time code."""
+    with _requests_runtime(config) as runtime:
+        request = _request_step(lambda: runtime.requests.verify(request_id, code, actor="cli"))
+    _show_request(request, CheckFormat.TEXT)
+
+
+@request_app.command("deny")
+def request_deny(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, in words for the person.")],
+    ground: Annotated[
+        str,
+        typer.Option(
+            "--ground",
+            help="identity_not_verified, manifestly_unfounded, excessive, legal_exception"
+            " or other.",
+        ),
+    ] = "other",
+    staff: StaffOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Refuse a request; the person is told why and where to complain."""
+    actor = f"staff:{staff}" if staff else "cli"
+    with _requests_runtime(config) as runtime:
+        request = _request_step(
+            lambda: runtime.requests.deny(request_id, reason, ground=ground, actor=actor)
+        )
+    _show_request(request, CheckFormat.TEXT)
+
+
+@request_app.command("extend")
+def request_extend(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why more time is needed.")],
+    by: Annotated[
+        int | None,
+        typer.Option("--by", min=1, help="GDPR months or CCPA days [default: all allowed]."),
+    ] = None,
+    staff: StaffOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Extend a request's deadline, before the first deadline and with a reason."""
+    actor = f"staff:{staff}" if staff else "cli"
+    with _requests_runtime(config) as runtime:
+        request = _request_step(
+            lambda: runtime.requests.extend(request_id, reason, by=by, actor=actor)
+        )
+    _show_request(request, CheckFormat.TEXT)
+
+
+@contextmanager
+def _requests_runtime(config: Path | None) -> Iterator[Runtime]:
+    from pledge.app import build_runtime
+
+    try:
+        settings = Settings.from_env().with_secret()
+        declaration = _load_or_exit(_path(config), code=2)
+        database = _open_store(settings.database_url)
+        runtime = build_runtime(settings, declaration=declaration, database=database)
+    except _server_errors() as error:
+        _usage(str(error))
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _request_step(step: Callable[[], _T]) -> _T:
+    """Run a request step: a refused step exits 1, bad input 2, each with one line."""
+    from pledge.errors import PledgeError, RequestError
+    from pledge.subjects.model import InvalidIdentity
+
+    try:
+        return step()
+    except RequestError as error:
+        err.print(f"error: {error}", markup=False)
+        raise typer.Exit(1) from None
+    except (PledgeError, InvalidIdentity) as error:
+        _usage(str(error))
+
+
+def _show_request(request: SubjectRequest, output_format: CheckFormat) -> None:
+    shown = request.to_dict()
+    if output_format is CheckFormat.JSON:
+        typer.echo(json.dumps(shown, indent=2))
+        return
+    for name, value in shown.items():
+        if value is not None and value is not False:
+            text = json.dumps(value) if isinstance(value, dict) else value
+            typer.echo(f"{name}: {text}")
+
+
+# --- discovering undeclared personal data ------------------------------------------------------
+
+
+@app.command()
+def scan(
+    datastore: Annotated[str, typer.Argument(help="The datastore's name under datastores:.")],
+    config: ConfigOption = None,
+    sample: Annotated[
+        int, typer.Option("--sample", min=1, help="Rows sampled per table.", metavar="N")
+    ] = 1000,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text for people, json for machines.")
+    ] = CheckFormat.TEXT,
+) -> None:
+    """Sample a datastore and report personal columns the declaration does not annotate."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from pledge.datastores.scan import scan as scan_datastore
+    from pledge.datastores.sql import SqlDatastore
+    from pledge.errors import DatastoreError
+
+    path = _path(config)
+    declaration = _load_or_exit(path, code=2)
+    declared = declaration.datastores.get(datastore)
+    if declared is None:
+        known = ", ".join(declaration.datastores) or "none"
+        _usage(f"{path} declares no datastore '{datastore}' (declared: {known})")
+    annotated = {
+        (table, column) for table, found in declared.tables.items() for column in found.columns
+    }
+    connector = SqlDatastore(datastore, declared.url)
+    try:
+        connector.reflect()  # an unreachable database, or a missing SQLite file, is refused here
+        columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress("{task.description}", *columns, console=err, transient=True) as bar:
+            task = bar.add_task(f"scanning {datastore}", total=None)
+
+            def show(table: str, done: int, total: int) -> None:
+                bar.update(
+                    task, description=f"scanning {datastore}: {table}", completed=done, total=total
+                )
+
+            report = scan_datastore(
+                connector.engine,
+                sample=sample,
+                annotated=annotated,
+                progress=show,
+                region=declaration.controller.country,
+            )
+    except DatastoreError as error:
+        _usage(str(error))
+    finally:
+        connector.close()
+    if output_format is CheckFormat.JSON:
+        typer.echo(json.dumps({"datastore": datastore, **report.to_dict()}, indent=2))
+    else:
+        for label, group in (("", report.findings), ("maybe ", report.possible)):
+            for found in group:
+                typer.echo(
+                    f"{found.table}.{found.column}: {label}{found.category}"
+                    f" (confidence {found.confidence:.2f}): {'; '.join(found.reasons)}"
+                )
+        if report.findings:
+            typer.echo(
+                f"\n# to add under datastores: {datastore}: in {path}\n{report.snippet()}", nl=False
+            )
+        err.print(
+            f"datastore '{datastore}': {_plural(report.columns, 'column')} of"
+            f" {_plural(report.tables, 'table')} sampled ({report.values:,} values,"
+            f" {report.seconds:.1f} s), {_plural(report.annotated, 'annotated column')} skipped:"
+            f" {_plural(len(report.findings), 'personal column')} not annotated",
+            markup=False,
+        )
+    raise typer.Exit(1 if report.findings else 0)

@@ -9,8 +9,10 @@ Every error Pledge raises on purpose derives from :class:`PledgeError`::
     ├── NotFound             a subject, purpose or recipient that does not exist
     ├── ConsentError         consent asked for a purpose that does not take it
     ├── ProcessingDenied     a purpose may not run for this subject now (carries the decision)
+    ├── RequestError         a subject request step the lifecycle or the law does not allow
     ├── AuthError            a missing, wrong or insufficient API key
-    └── StoreUnavailable     Pledge's own database cannot be reached; nothing was written
+    ├── StoreUnavailable     Pledge's own database cannot be reached; nothing was written
+    └── DatastoreError       a company datastore cannot be used: unreachable, a secret unset
 
 The web layer maps the tree onto HTTP statuses in one place (``web/api/problems.py``).
 """
@@ -68,6 +70,11 @@ class ProcessingDenied(PledgeError):
         super().__init__(str(getattr(decision, "reason", decision)))
 
 
+class RequestError(PledgeError):
+    """A subject request step that cannot happen: a wrong or expired verification code, a
+    transition the lifecycle does not allow, an extension without a reason or too late."""
+
+
 class AuthError(PledgeError):
     """A missing, unknown or revoked API key, or one without the scope needed."""
 
@@ -78,3 +85,8 @@ class AuthError(PledgeError):
 
 class StoreUnavailable(PledgeError):
     """Pledge's own database cannot be reached; nothing was written."""
+
+
+class DatastoreError(PledgeError):
+    """A company datastore cannot be used: it is unreachable, or a variable its URL needs is
+    unset; nothing was read or changed."""

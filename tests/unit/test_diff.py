@@ -140,6 +140,30 @@ storage:
 security:
   measures: {encryption: AES-256 at rest, access_control: null}
   breach: {channels: [email], notify_authority: true, description: We tell you within 72 hours.}
+datastores:
+  app:
+    url: postgresql+psycopg://app:${DB_PASSWORD}@db.acme.example/app
+    tables:
+      users:
+        columns:
+          email: {category: contact.email, identity: email, correctable: true, provided: true}
+          phone: {category: contact.phone}
+          name: {category: identity.name}
+          card: {category: financial.payment_card}
+        erasure:
+          strategy: rewrite
+          rewrite:
+            email: {pseudonym: hmac}
+            phone: {mask: {keep_last: 2}}
+            name: {fixed: erased}
+            card: null
+      invoices:
+        columns:
+          billing_name: {category: identity.name}
+        erasure: {strategy: delete}
+        legal_hold: {retain: P10Y, reason: Tax law., after: transaction}
+        relations:
+          - {column: customer_email, references: users.email}
 """
 
 BASE = loads(BASE_YAML)

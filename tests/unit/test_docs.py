@@ -209,6 +209,7 @@ FAMILIES = {
     "C": "the CCPA notice at collection and its opt-outs",
     "K": "cookies and similar technologies (ePrivacy Directive Art. 5(3))",
     "Y": "children (GDPR Art. 8, COPPA, CCPA 1798.120(c))",
+    "D": "the company's datastores: identities, erasure, purposes of stored data (GDPR Art. 5, 17)",
 }
 
 

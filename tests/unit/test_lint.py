@@ -92,6 +92,29 @@ COOKIE_DURATION = "    duration: P13M\n"
 PUBLISHED = "  published_date: 2025-01-15\n"
 RESPONSE_TIME = "  response_time: P1M\n"
 MINIMUM_AGE = "  minimum_age: 16\n"
+LAST_LINE = "    notify_authority: true\n"
+IDENTITY = "{category: contact.email, identity: email}"
+ERASURE = "        erasure: {strategy: delete}\n"
+DATASTORE = (
+    "datastores:",
+    "  app:",
+    "    url: postgresql+psycopg://app:${DB_PASSWORD}@db.acme.example/app",
+    "    tables:",
+    "      users:",
+    "        columns:",
+    f"          email: {IDENTITY}",
+    "          name: {category: identity.name}",
+    ERASURE.rstrip("\n"),
+)
+
+
+def with_datastore(*edits: Edit) -> tuple[Edit, ...]:
+    """Edits that append a clean datastore to the declaration, then apply ``edits`` to it."""
+    text = "".join(f"{line}\n" for line in DATASTORE)
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return (after(LAST_LINE, text.rstrip("\n")),)
 
 
 TARGETING_IS_SHARING = (
@@ -486,6 +509,48 @@ FIRES = [
         says="children from 13 may use the service, below the age of digital consent (up to"
         " 16), but no parental consent is declared",
     ),
+    # --- D: datastores
+    fires(
+        "a datastore without identity columns is reported at the datastore",
+        "D701",
+        *with_datastore(swap(IDENTITY, "{category: contact.email}")),
+        at=("datastores:", "app:"),
+        says="datastore 'app' holds personal data but marks no identity column:"
+        " requests cannot find anyone in it",
+    ),
+    fires(
+        "a personal table without erasure strategy is reported at the table",
+        "D702",
+        *with_datastore(drop(ERASURE)),
+        at=("datastores:", "users:"),
+        says="table 'users' holds personal data but has no erasure strategy",
+    ),
+    fires(
+        "a personal column a rewrite leaves alone is reported at the column",
+        "D703",
+        *with_datastore(
+            swap(
+                ERASURE,
+                "        erasure: {strategy: rewrite, rewrite: {email: {pseudonym: hmac}}}\n",
+            )
+        ),
+        at=("datastores:", "name:"),
+        says="'users.name' (identity.name) is kept when a person is erased: rewrite it too",
+    ),
+    fires(
+        "a stored category no purpose uses is reported once, at its first column",
+        "D704",
+        *with_datastore(
+            after(
+                "          name: {category: identity.name}\n",
+                "          phone: {category: contact.phone}",
+                "          mobile: {category: contact.phone}",
+            )
+        ),
+        at=("datastores:", "phone:", "category:"),
+        says="'users.phone' holds 'contact.phone', which no purpose uses:"
+        " declare why it is kept, or stop keeping it",
+    ),
 ]
 
 QUIET = [
@@ -744,6 +809,42 @@ QUIET = [
         "Y602",
         swap(MINIMUM_AGE, "  minimum_age: 13\n  parental_consent: true\n"),
     ),
+    quiet("a datastore with an identity column can be searched", "D701", *with_datastore()),
+    quiet(
+        "a table without personal columns needs no erasure strategy",
+        "D702",
+        *with_datastore(
+            after(
+                ERASURE,
+                "      daily_visits:",
+                "        columns:",
+                "          count: {category: aggregated.statistics}",
+            )
+        ),
+    ),
+    quiet(
+        "a rewrite of every personal column but the account id keeps nothing",
+        "D703",
+        *with_datastore(
+            after("        columns:\n", "          id: {category: account.id, identity: account}"),
+            swap(
+                ERASURE,
+                "        erasure:\n          strategy: rewrite\n          rewrite:\n"
+                "            email: {mask: {keep_last: 4}}\n            name: null\n",
+            ),
+        ),
+        also=["D704"],
+    ),
+    quiet(
+        "stored categories that purposes use, or that are not personal, are fine",
+        "D704",
+        *with_datastore(
+            after(
+                "          name: {category: identity.name}\n",
+                "          visits: {category: aggregated.statistics}",
+            )
+        ),
+    ),
 ]
 
 
@@ -806,7 +907,7 @@ def test_only_the_chosen_rules_are_warnings() -> None:
     """Severities are deliberate: errors fail `pledge check`, warnings only with --strict."""
     warnings = {code for code, rule in RULES.items() if rule.severity is Severity.WARNING}
     assert warnings == {
-        "C402", "C404", "G309", "G310", "G312", "G313", "K502", "K503",
+        "C402", "C404", "D703", "D704", "G309", "G310", "G312", "G313", "K502", "K503",
         "P104", "P105", "P106", "P108", "P109", "P110", "T203", "T204", "T205", "Y602",
     }  # fmt: skip
 

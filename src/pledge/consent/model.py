@@ -11,14 +11,18 @@ import datetime as dt
 import hashlib
 import ipaddress
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pledge.declaration.duration import EVENT_PHRASES, RetentionEvent
-from pledge.declaration.model import Declaration, Retention
+from pledge.declaration.model import Declaration, LegalBasis, Retention
 from pledge.errors import ConsentError, NotFound
+
+ACTOR_LIMIT = 100
+"""The longest actor name (the width of its column)."""
 
 USER_AGENT_LIMIT = 512
 """The longest user agent kept as evidence; the rest identifies no one further."""
@@ -105,6 +109,101 @@ class Evidence:
     def to_dict(self) -> dict[str, str | None]:
         """The evidence as plain JSON-ready data."""
         return {"ip": self.ip, "user_agent": self.user_agent}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordConsent:
+    """A command to append one decision to a subject's chain, its arguments already checked.
+
+    What needs no database (the purpose takes consent, the enums, the actor, the notice hash)
+    is checked when the command is made; the subject (exists, not erased, a child's guardian)
+    is checked by the transaction that appends it.
+    """
+
+    subject_id: str
+    purpose: str
+    decision: ConsentDecision
+    channel: Channel
+    actor: str
+    notice_hash: str
+    evidence: Evidence | None = None
+    guardian_id: str | None = None
+
+
+def check_decision(
+    declaration: Declaration,
+    notices: Mapping[str, str],
+    subject_id: str,
+    purpose: str,
+    decision: ConsentDecision | str,
+    *,
+    channel: Channel | str,
+    actor: str,
+    evidence: Evidence | None = None,
+    guardian_id: str | None = None,
+    notice_hash: str | None = None,
+) -> RecordConsent:
+    """The command for a decision, after every check that needs no database.
+
+    Args:
+        declaration: the declaration in force.
+        notices: purpose key → hash of its notice, for every purpose taking consent.
+        subject_id: the person.
+        purpose: a declared purpose whose legal basis is consent.
+        decision: granted, withdrawn or refused.
+        channel: form, banner, api, gpc or import.
+        actor: who records it.
+        evidence: IP address and user agent.
+        guardian_id: the guardian deciding for a child.
+        notice_hash: the hash of the notice shown; None for the declaration's.
+
+    Returns:
+        The command.
+
+    Raises:
+        NotFound: the purpose is not declared.
+        ConsentError: the purpose does not take consent, or an argument is malformed.
+    """
+    chosen = _enum(ConsentDecision, decision, "decision")
+    via = _enum(Channel, channel, "channel")
+    declared = declaration.purposes.get(purpose)
+    if declared is None:
+        known = ", ".join(sorted(notices)) or "none"
+        raise NotFound(
+            f"no purpose '{purpose}' in the declaration (purposes taking consent: {known})"
+        )
+    if declared.legal_basis is not LegalBasis.CONSENT:
+        basis = declared.legal_basis.value if declared.legal_basis else "no legal basis"
+        raise ConsentError(
+            f"purpose '{purpose}' is based on {basis}, not consent: it does not take"
+            " consent, so none can be granted, withdrawn or refused"
+        )
+    if notice_hash is not None and not _HASH.fullmatch(notice_hash):
+        raise ConsentError("notice_hash must be 64 lowercase hex digits (SHA-256)")
+    if not actor or len(actor) > ACTOR_LIMIT:
+        raise ConsentError(f"actor must be 1 to {ACTOR_LIMIT} characters")
+    return RecordConsent(
+        subject_id=subject_id,
+        purpose=purpose,
+        decision=chosen,
+        channel=via,
+        actor=actor,
+        notice_hash=notice_hash or notices[purpose],
+        evidence=evidence,
+        guardian_id=guardian_id,
+    )
+
+
+_E = TypeVar("_E", ConsentDecision, Channel)
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def _enum(kind: type[_E], value: _E | str, name: str) -> _E:
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise ConsentError(f"{name} must be one of {choices}, not {value!r}") from None
 
 
 @dataclass(frozen=True, slots=True)

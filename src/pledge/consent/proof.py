@@ -119,8 +119,9 @@ class Checkpoint:
 def seal_checkpoint(database: Database, clock: Clock = utc_now) -> Checkpoint:
     """Seal a checkpoint: every subject's consent head, the audit head, chained to the last.
 
-    Consent writers take the audit head's lock first, and so does this: the checkpoint is a
-    consistent cut, and writes wait while it is sealed.
+    Every consent write takes the audit head's lock before it commits (last of its locks), and
+    this takes it first: the checkpoint is a consistent cut (a consent write has committed
+    both its chain head and its audit event, or neither), and writes wait while it is sealed.
 
     Args:
         database: Pledge's store.

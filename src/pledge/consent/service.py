@@ -4,56 +4,47 @@ Each decision is one append to the subject's hash chain (``consent_events``, hea
 ``consent_heads``), an upsert of the materialised state (``consent_state``) and one audit
 event, all in one transaction: either everything is written or nothing is. Withdrawing is the
 same single call as granting.
+
+A decision recorded on its own is checked here, then committed with the decisions of other
+callers in one transaction by the ledger's :class:`~pledge.consent.committer.GroupCommitter`;
+the call returns once that transaction has committed. A decision recorded in the caller's
+transaction (``connection=``) is written at once, in it. Both write with
+:class:`~pledge.consent.writer.ChainWriter`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import re
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
-from typing import Any, Required, TypedDict, TypeVar, Unpack
+from typing import Any, Required, TypedDict, Unpack
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, select
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pledge.clock import Clock, utc_now
-from pledge.consent.chain import event_content
+from pledge.consent.committer import GroupCommitter
 from pledge.consent.model import (
     Channel,
     ConsentDecision,
     ConsentEvent,
     ConsentState,
     Evidence,
+    RecordConsent,
+    check_decision,
     gpc_applies_in,
     notice_hash,
 )
 from pledge.consent.receipt import build_receipt
+from pledge.consent.writer import ChainWriter, evidence_field
 from pledge.declaration.model import Declaration, LegalBasis
-from pledge.enforcement import audit
-from pledge.enforcement.audit import AuditEntry
-from pledge.errors import ConsentError, NotFound
-from pledge.ids import new_id
-from pledge.proof import GENESIS, record_hash
+from pledge.errors import NotFound
+from pledge.proof import GENESIS
 from pledge.store.database import Database
-from pledge.store.tables import (
-    audit_head,
-    consent_events,
-    consent_heads,
-    consent_state,
-    subjects,
-)
+from pledge.store.tables import consent_events, consent_heads, consent_state
 from pledge.subjects.crypto import KeyDestroyed
 from pledge.subjects.service import Subjects
 
 log = logging.getLogger(__name__)
-_E = TypeVar("_E", ConsentDecision, Channel)
-
-_HASH = re.compile(r"[0-9a-f]{64}")
-_ACTOR_LIMIT = 100  # the width of the actor column
 
 
 class RecordOptions(TypedDict, total=False):
@@ -78,6 +69,13 @@ class ConsentLedger:
         gpc_jurisdictions: where Global Privacy Control is honoured (``*`` everywhere).
         on_change: called with the subject id after a change is committed (cache
             invalidation); its errors are logged, never raised, as the change stands.
+        batch_size: the most decisions the committer writes in one transaction.
+        wait_seconds: how long a decision waits for its batch to begin before
+            :class:`~pledge.errors.StoreUnavailable`.
+
+    Attributes:
+        committer: commits the decisions recorded without a caller's transaction;
+            :meth:`close` drains and stops it.
     """
 
     def __init__(
@@ -89,6 +87,8 @@ class ConsentLedger:
         clock: Clock = utc_now,
         gpc_jurisdictions: Sequence[str] = ("*",),
         on_change: Callable[[str], None] | None = None,
+        batch_size: int = 500,
+        wait_seconds: float = 60.0,
     ) -> None:
         self.database = database
         self.declaration = declaration
@@ -107,6 +107,27 @@ class ConsentLedger:
             for key, purpose in declaration.purposes.items()
             if purpose.sale_or_sharing or purpose.targeted_advertising
         )
+        self.writer = ChainWriter(
+            subjects,
+            declaration_version=declaration.policy.version,
+            declaration_digest=self._digest,
+            clock=clock,
+        )
+        self.committer = GroupCommitter(
+            database,
+            self.writer.append,
+            on_commit=self._notify,
+            batch_size=batch_size,
+            wait_seconds=wait_seconds,
+        )
+
+    def close(self) -> None:
+        """Commit the decisions waiting for their batch and stop the committer's thread.
+
+        Recording without a caller's transaction is refused afterwards; reading and
+        recording with ``connection=`` still work. Safe to call twice.
+        """
+        self.committer.close()
 
     # --- recording ---------------------------------------------------------------------------
 
@@ -145,24 +166,24 @@ class ConsentLedger:
             ConsentError: the purpose does not take consent, a child's grant lacks its
                 guardian, or an argument is malformed.
             StoreUnavailable: the database cannot be reached; nothing was written.
+            UsageError: the ledger is closed (and no ``connection`` was given).
         """
-        scope = nullcontext(connection) if connection else self.database.transaction()
-        with scope as active:
-            event = self._append(
-                active,
-                subject_id,
-                purpose,
-                decision,
-                channel=channel,
-                actor=actor,
-                evidence=evidence,
-                guardian_id=guardian_id,
-                notice_hash=notice_hash,
-            )
+        command = check_decision(
+            self.declaration,
+            self._notices,
+            subject_id,
+            purpose,
+            decision,
+            channel=channel,
+            actor=actor,
+            evidence=evidence,
+            guardian_id=guardian_id,
+            notice_hash=notice_hash,
+        )
         if connection is None:
-            self._notify(subject_id)
-        else:
-            self._notify_on_commit(connection, subject_id)
+            return self.committer.submit(command)  # on_change is called by the committer
+        event = self._append(connection, [command])[0]
+        self._notify_on_commit(connection, subject_id)
         return event
 
     def grant(
@@ -210,184 +231,14 @@ class ConsentLedger:
         """
         return self.record(subject_id, purpose, ConsentDecision.REFUSED, **options)
 
-    def _append(
-        self,
-        connection: Connection,
-        subject_id: str,
-        purpose: str,
-        decision: ConsentDecision | str,
-        *,
-        channel: Channel | str,
-        actor: str,
-        evidence: Evidence | None,
-        guardian_id: str | None,
-        notice_hash: str | None,
-    ) -> ConsentEvent:
-        chosen = _enum(ConsentDecision, decision, "decision")
-        via = _enum(Channel, channel, "channel")
-        shown = self._notice(purpose, notice_hash)
-        if not actor or len(actor) > _ACTOR_LIMIT:
-            raise ConsentError(f"actor must be 1 to {_ACTOR_LIMIT} characters")
-        now = self.clock()
-        if connection.dialect.name != "sqlite":
-            # Every consent write ends by appending to the audit chain; taking its lock first
-            # keeps one lock order (audit, then consent head) for every writer: no deadlock.
-            connection.execute(
-                select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update()
-            )
-        self._check_subject(connection, subject_id, chosen, guardian_id, now)
-        seq, previous = self._lock_head(connection, subject_id)
-        event_id = new_id()
-        sealed = None
-        if evidence is not None:
-            sealed = self.subjects.encrypt(
-                connection, subject_id, _evidence_field(event_id), evidence.to_json()
-            )
-        row: dict[str, Any] = {
-            "id": event_id,
-            "subject_id": subject_id,
-            "seq": seq + 1,
-            "purpose": purpose,
-            "decision": chosen.value,
-            "channel": via.value,
-            "actor": actor,
-            "declaration_version": self.declaration.policy.version,
-            "declaration_digest": self._digest,
-            "notice_hash": shown,
-            "guardian_id": guardian_id,
-            "evidence_encrypted": sealed,
-            "occurred_at": now,
-        }
-        digest = record_hash(previous, event_content(row))
-        connection.execute(insert(consent_events).values(**row, prev_hash=previous, hash=digest))
-        connection.execute(
-            update(consent_heads)
-            .where(consent_heads.c.subject_id == subject_id)
-            .values(seq=seq + 1, hash=digest, updated_at=now)
-        )
-        self._upsert_state(connection, row)
-        details: dict[str, Any] = {"channel": via.value, "event_id": event_id, "seq": seq + 1}
-        if guardian_id is not None:
-            details["guardian_id"] = guardian_id
-        audit.record(
-            connection,
-            AuditEntry(f"consent.{chosen.value}", actor, subject_id, purpose, details, now),
-            clock=self.clock,
-        )
-        return ConsentEvent(
-            id=event_id,
-            subject_id=subject_id,
-            seq=seq + 1,
-            purpose=purpose,
-            decision=chosen,
-            channel=via,
-            actor=actor,
-            declaration_version=row["declaration_version"],
-            declaration_digest=self._digest,
-            notice_hash=shown,
-            guardian_id=guardian_id,
-            occurred_at=now,
-            prev_hash=previous,
-            hash=digest,
-            evidence=evidence,
-        )
-
-    def _notice(self, purpose: str, given: str | None) -> str:
-        declared = self.declaration.purposes.get(purpose)
-        if declared is None:
-            known = ", ".join(sorted(self._notices)) or "none"
-            raise NotFound(
-                f"no purpose '{purpose}' in the declaration (purposes taking consent: {known})"
-            )
-        if declared.legal_basis is not LegalBasis.CONSENT:
-            basis = declared.legal_basis.value if declared.legal_basis else "no legal basis"
-            raise ConsentError(
-                f"purpose '{purpose}' is based on {basis}, not consent: it does not take"
-                " consent, so none can be granted, withdrawn or refused"
-            )
-        if given is None:
-            return self._notices[purpose]
-        if not _HASH.fullmatch(given):
-            raise ConsentError("notice_hash must be 64 lowercase hex digits (SHA-256)")
-        return given
-
-    def _check_subject(
-        self,
-        connection: Connection,
-        subject_id: str,
-        decision: ConsentDecision,
-        guardian_id: str | None,
-        now: dt.datetime,
-    ) -> None:
-        row = connection.execute(
-            select(subjects.c.erased_at, subjects.c.consent_age_from, subjects.c.guardian_id).where(
-                subjects.c.id == subject_id
-            )
-        ).one_or_none()
-        if row is None:
-            raise NotFound(f"no subject {subject_id}")
-        if row.erased_at is not None:
-            raise NotFound(f"subject {subject_id} was erased")
-        if guardian_id is not None and guardian_id != row.guardian_id:
-            raise ConsentError(f"{guardian_id} is not the recorded guardian of {subject_id}")
-        child = row.consent_age_from is not None and row.consent_age_from > now
-        if child and decision is ConsentDecision.GRANTED and guardian_id is None:
-            raise ConsentError(
-                f"subject {subject_id} is too young to consent alone (GDPR Art. 8): the grant"
-                " must be given by the recorded guardian (guardian_id)"
-            )
-
-    def _lock_head(self, connection: Connection, subject_id: str) -> tuple[int, str]:
-        query = (
-            select(consent_heads.c.seq, consent_heads.c.hash)
-            .where(consent_heads.c.subject_id == subject_id)
-            .with_for_update()
-        )
-        head = connection.execute(query).one_or_none()
-        if head is None:
-            # The subject's first event: create its head, racing writers of the same subject
-            # wait for each other on the row and the loser finds it on the second read.
-            values = {
-                "subject_id": subject_id,
-                "seq": 0,
-                "hash": GENESIS,
-                "updated_at": self.clock(),
-            }
-            connection.execute(_insert_ignoring_duplicates(connection, consent_heads, values))
-            head = connection.execute(query).one()
-        return head.seq, head.hash
-
-    def _upsert_state(self, connection: Connection, row: dict[str, Any]) -> None:
-        values = {
-            "subject_id": row["subject_id"],
-            "purpose": row["purpose"],
-            "decision": row["decision"],
-            "guardian_id": row["guardian_id"],
-            "event_id": row["id"],
-            "updated_at": row["occurred_at"],
-        }
-        changes = {
-            key: values[key] for key in ("decision", "guardian_id", "event_id", "updated_at")
-        }
-        dialect = connection.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            builder = sqlite_insert if dialect == "sqlite" else postgresql_insert
-            connection.execute(
-                builder(consent_state)
-                .values(**values)
-                .on_conflict_do_update(index_elements=["subject_id", "purpose"], set_=changes)
-            )
-            return
-        updated = connection.execute(
-            update(consent_state)
-            .where(
-                consent_state.c.subject_id == row["subject_id"],
-                consent_state.c.purpose == row["purpose"],
-            )
-            .values(**changes)
-        ).rowcount
-        if not updated:
-            connection.execute(insert(consent_state).values(**values))
+    def _append(self, connection: Connection, commands: list[RecordConsent]) -> list[ConsentEvent]:
+        """Write the commands in the caller's transaction, or raise the first refusal."""
+        events: list[ConsentEvent] = []
+        for outcome in self.writer.append(connection, commands):
+            if not isinstance(outcome, ConsentEvent):
+                raise outcome
+            events.append(outcome)
+        return events
 
     def _notify_on_commit(self, connection: Connection, subject_id: str) -> None:
         def committed(_: Connection) -> None:
@@ -476,7 +327,7 @@ class ConsentLedger:
         if row.evidence_encrypted is not None:
             try:
                 plain = self.subjects.decrypt(
-                    connection, row.subject_id, _evidence_field(row.id), row.evidence_encrypted
+                    connection, row.subject_id, evidence_field(row.id), row.evidence_encrypted
                 )
                 evidence = Evidence.from_json(plain)
             except (KeyDestroyed, NotFound):
@@ -587,7 +438,6 @@ class ConsentLedger:
         if not self.gpc_applies(jurisdiction):
             return []
         targets = [key for key in self._gpc_purposes if key in self._notices]
-        recorded: list[ConsentEvent] = []
         with self.database.transaction() as connection:
             rows = connection.execute(
                 select(consent_state.c.purpose, consent_state.c.decision).where(
@@ -596,24 +446,22 @@ class ConsentLedger:
                 )
             ).all()
             decided = dict(rows)
-            for purpose in targets:
-                current = decided.get(purpose)
-                if current in (ConsentDecision.WITHDRAWN, ConsentDecision.REFUSED):
-                    continue
-                decision = ConsentDecision.WITHDRAWN if current else ConsentDecision.REFUSED
-                recorded.append(
-                    self._append(
-                        connection,
-                        subject_id,
-                        purpose,
-                        decision,
-                        channel=Channel.GPC,
-                        actor=actor,
-                        evidence=evidence,
-                        guardian_id=None,
-                        notice_hash=None,
-                    )
+            commands = [
+                RecordConsent(
+                    subject_id=subject_id,
+                    purpose=purpose,
+                    decision=ConsentDecision.WITHDRAWN
+                    if decided.get(purpose)
+                    else ConsentDecision.REFUSED,
+                    channel=Channel.GPC,
+                    actor=actor,
+                    notice_hash=self._notices[purpose],
+                    evidence=evidence,
                 )
+                for purpose in targets
+                if decided.get(purpose) not in (ConsentDecision.WITHDRAWN, ConsentDecision.REFUSED)
+            ]
+            recorded = self._append(connection, commands) if commands else []
         if recorded:
             self._notify(subject_id)
         return recorded
@@ -622,25 +470,3 @@ class ConsentLedger:
     def gpc_purposes(self) -> tuple[str, ...]:
         """The purposes a GPC signal opts out of (declared as sale/sharing or targeted ads)."""
         return self._gpc_purposes
-
-
-def _enum(kind: type[_E], value: _E | str, name: str) -> _E:
-    try:
-        return kind(value)
-    except ValueError:
-        choices = ", ".join(member.value for member in kind)
-        raise ConsentError(f"{name} must be one of {choices}, not {value!r}") from None
-
-
-def _evidence_field(event_id: str) -> str:
-    # Bound to the event: a ciphertext copied onto another event does not decrypt.
-    return f"consent/evidence/{event_id}"
-
-
-def _insert_ignoring_duplicates(connection: Connection, table: Any, values: dict[str, Any]) -> Any:
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        return postgresql_insert(table).values(**values).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite_insert(table).values(**values).on_conflict_do_nothing()
-    return insert(table).values(**values)

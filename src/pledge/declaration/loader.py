@@ -154,7 +154,13 @@ def _humanise(key: Any) -> str:
 
 # --- schema errors -------------------------------------------------------------------------------
 
-_CUSTOM_CODES = {"version": "E106", "duration": "E107", "vague": "E112", "date": "E108"}
+_CUSTOM_CODES = {
+    "version": "E106",
+    "duration": "E107",
+    "vague": "E112",
+    "date": "E108",
+    "secret": "E113",
+}
 _EXPECTED = {
     "string_type": "text",
     "int_type": "a whole number",
@@ -175,7 +181,21 @@ _BOUNDS = {
     "less_than_equal": ("at most", "le"),
     "less_than": ("less than", "lt"),
 }
-_PREFERRED = ("duration", "vague", "country", "email", "url", "key", "language", "literal_error")
+_PREFERRED = (
+    "duration",
+    "vague",
+    "secret",
+    "datastore_url",
+    "rewrite",
+    "country",
+    "email",
+    "url",
+    "key",
+    "identifier",
+    "column_reference",
+    "language",
+    "literal_error",
+)
 
 
 def _translate(error: ValidationError, data: dict[str, Any], origin: Origin) -> list[Finding]:
@@ -395,4 +415,9 @@ def _check_references(declaration: Declaration, origin: Origin) -> list[Finding]
     for index, location in enumerate(declaration.storage):
         if location.recipient is not None:
             check("recipient", location.recipient, recipients, ("storage", index, "recipient"))
+    for store_key, store in declaration.datastores.items():
+        for table_key, table in store.tables.items():
+            for column_key, column in table.columns.items():
+                place = ("datastores", store_key, "tables", table_key, "columns", column_key)
+                check("category", column.category, categories, (*place, "category"))
     return sorted(found, key=lambda f: (f.line, f.column))

@@ -25,6 +25,7 @@ from pydantic import (
     PrivateAttr,
     Strict,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
@@ -550,6 +551,230 @@ class Security(_Model):
     breach: BreachNotice | None = Field(None, description="What happens after a breach.")
 
 
+# --- datastores ----------------------------------------------------------------------------------
+
+_IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def _identifier(value: str) -> str:
+    if not re.fullmatch(_IDENTIFIER_PATTERN, value):
+        raise PydanticCustomError(
+            "identifier",
+            f"'{value}' is not a table or column name; use letters, digits and underscores",
+        )
+    return value
+
+
+Identifier = Annotated[
+    str,
+    AfterValidator(_identifier),
+    WithJsonSchema({"type": "string", "pattern": _IDENTIFIER_PATTERN}),
+]
+"""The name of a table or column in a company's database, as the database spells it."""
+
+_COLUMN_REFERENCE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def _column_reference(value: str) -> str:
+    if not re.fullmatch(_COLUMN_REFERENCE_PATTERN, value):
+        raise PydanticCustomError(
+            "column_reference", f"'{value}' is not a column reference; write it as table.column"
+        )
+    return value
+
+
+ColumnReference = Annotated[
+    str,
+    AfterValidator(_column_reference),
+    WithJsonSchema(
+        {"type": "string", "pattern": _COLUMN_REFERENCE_PATTERN, "examples": ["users.email"]}
+    ),
+]
+"""A column of another table of the same datastore: ``table.column``."""
+
+DATASTORE_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
+"""The databases a datastore URL may name (SQLAlchemy dialects, with an optional driver)."""
+
+_ENV_REFERENCE = r"\$\{[A-Za-z_][A-Za-z0-9_]*\}"
+_SECRET_PARAMETERS = ("password", "passwd", "pwd", "sslpassword")
+
+
+def _datastore_url(value: str) -> str:
+    found = re.fullmatch(r"(?P<dialect>[A-Za-z0-9]+)(\+[A-Za-z0-9_]+)?://(?P<rest>.*)", value)
+    if found is None or found["dialect"] not in DATASTORE_DIALECTS:
+        raise PydanticCustomError(
+            "datastore_url",
+            f"'{value}' is not a database URL; start with one of"
+            f" {', '.join(name + '://' for name in DATASTORE_DIALECTS)} (a driver may follow"
+            " the name: postgresql+psycopg://)",
+        )
+    authority = found["rest"].split("/", 1)[0]
+    userinfo = authority.rpartition("@")[0]
+    colon, password = userinfo.partition(":")[1:]
+    literal = bool(colon) and not re.fullmatch(_ENV_REFERENCE, password)
+    query = found["rest"].partition("?")[2]
+    for parameter in query.split("&") if query else ():
+        name, _, given = parameter.partition("=")
+        if name.lower() in _SECRET_PARAMETERS and not re.fullmatch(_ENV_REFERENCE, given):
+            literal = True
+    if literal:
+        raise PydanticCustomError(
+            "secret",
+            "the datastore URL contains a password; write a reference to an environment"
+            " variable instead, e.g. postgresql+psycopg://app:${DB_PASSWORD}@db.example/app,"
+            " and set DB_PASSWORD where Pledge runs: pledge.yaml is committed, secrets are not",
+        )
+    return value
+
+
+DatastoreUrl = Annotated[
+    str,
+    AfterValidator(_datastore_url),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^(sqlite|postgresql|mysql|mariadb)(\\+[A-Za-z0-9_]+)?://",
+            "examples": ["postgresql+psycopg://app:${DB_PASSWORD}@db.example:5432/app"],
+        }
+    ),
+]
+
+
+class IdentityKind(StrEnum):
+    """What identifies a person in an identity column."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+    ACCOUNT = "account"  # the company's own account or customer id
+    DEVICE = "device"  # a device or installation id
+
+
+class ErasureStrategy(StrEnum):
+    """How a table forgets a person: its rows go, or some of their columns are rewritten."""
+
+    DELETE = "delete"
+    REWRITE = "rewrite"
+
+
+class PseudonymKind(StrEnum):
+    """How a pseudonym is derived from the value it replaces."""
+
+    HMAC = "hmac"  # keyed HMAC-SHA-256: the same value gives the same pseudonym, not reversible
+
+
+class ColumnAnnotation(_Model):
+    """What a column of a company's table holds about people."""
+
+    category: Key = Field(description="The data category of the values in the column.")
+    identity: IdentityKind | None = Field(
+        None, description="The column identifies a person: email, phone, account or device."
+    )
+    correctable: Flag = Field(
+        False, description="The person may have the value corrected (GDPR Art. 16)."
+    )
+    provided: Flag = Field(
+        False, description="The person provided the value: part of a portability export."
+    )
+
+
+class Mask(_Model):
+    """Masking: every character replaced by ``*`` except the last few."""
+
+    keep_last: int = Field(ge=0, le=64, description="How many trailing characters stay readable.")
+
+
+class Rewrite(_Model):
+    """What an erased value of a column becomes: exactly one of fixed, mask or pseudonym."""
+
+    fixed: str | int | float | None = Field(None, description="A fixed value written instead.")
+    mask: Mask | None = Field(None, description="The value masked, keeping its last characters.")
+    pseudonym: PseudonymKind | None = Field(
+        None, description="A keyed pseudonym of the value (hmac)."
+    )
+
+    @model_validator(mode="after")
+    def _one_method(self) -> Self:
+        """Refuse a rewrite that names no method, or more than one."""
+        chosen = [
+            name for name in ("fixed", "mask", "pseudonym") if getattr(self, name) is not None
+        ]
+        if len(chosen) != 1:
+            raise PydanticCustomError(
+                "rewrite",
+                "write exactly one of fixed, mask or pseudonym (or null to empty the column),"
+                f" not {' and '.join(chosen) or 'none'}",
+            )
+        return self
+
+
+class Erasure(_Model):
+    """How a table forgets a person."""
+
+    strategy: ErasureStrategy = Field(description="delete the person's rows, or rewrite columns.")
+    rewrite: dict[Identifier, Rewrite | None] | None = Field(
+        None,
+        description="With strategy rewrite: column → null (empty it) or how to rewrite it.",
+    )
+
+    @model_validator(mode="after")
+    def _columns_match_strategy(self) -> Self:
+        """A rewrite names its columns; a deletion rewrites nothing."""
+        if self.strategy is ErasureStrategy.REWRITE and not self.rewrite:
+            raise PydanticCustomError(
+                "erasure", "strategy rewrite needs 'rewrite': the columns to rewrite and how"
+            )
+        if self.strategy is ErasureStrategy.DELETE and self.rewrite:
+            raise PydanticCustomError(
+                "erasure", "strategy delete removes whole rows; drop 'rewrite' or use rewrite"
+            )
+        return self
+
+
+class LegalHold(_Model):
+    """Rows the law requires to be kept: retained (and restricted) despite an erasure request."""
+
+    retain: DurationText = Field(description="How long the rows are kept, e.g. P10Y.")
+    reason: str = Field(min_length=1, description="The obligation, e.g. the law that requires it.")
+    after: RetentionEvent = Field(
+        RetentionEvent.COLLECTION, description="The event the period counts from."
+    )
+
+
+class Relation(_Model):
+    """A link between tables the database does not declare as a foreign key."""
+
+    column: Identifier = Field(description="The column of this table.")
+    references: ColumnReference = Field(
+        description="The column of another (or the same) table it matches: table.column."
+    )
+
+
+class TableAnnotation(_Model):
+    """What a table holds about people, how it links to others and how it is erased."""
+
+    columns: dict[Identifier, ColumnAnnotation] = Field(
+        default_factory=dict, description="The columns holding personal data, by name."
+    )
+    erasure: Erasure | None = Field(None, description="How the table forgets a person.")
+    legal_hold: LegalHold | None = Field(
+        None, description="Rows kept under a legal obligation despite erasure requests."
+    )
+    relations: list[Relation] = Field(
+        default_factory=list, description="Links to other tables that are not foreign keys."
+    )
+
+
+class Datastore(_Model):
+    """A company database Pledge reads and changes to carry out people's requests."""
+
+    url: DatastoreUrl = Field(
+        description="SQLAlchemy URL; secrets only as ${ENV_VAR} references, expanded on connect."
+    )
+    tables: dict[Identifier, TableAnnotation] = Field(
+        min_length=1, description="The tables holding personal data, by name."
+    )
+
+
 def _format_version(value: Any) -> Any:
     if type(value) is not int:  # not True, 1.0 or "1", which Literal[1] would let through
         raise PydanticCustomError(
@@ -586,6 +811,9 @@ class Declaration(_Model):
     children: Children | None = Field(None, description="Minimum age and Art. 8 consent ages.")
     storage: list[StorageLocation] = Field(default_factory=list, description="Where data is kept.")
     security: Security | None = Field(None, description="Security measures.")
+    datastores: dict[Key, Datastore] = Field(
+        default_factory=dict, description="The company's databases holding personal data."
+    )
 
     # Where the declaration was loaded from (file and positions), set by the loader.
     _origin: Any = PrivateAttr(default=None)

@@ -5,6 +5,11 @@ events form a single chain (``seq`` 1, 2, 3…); each hash covers the event and 
 hash, and the head (``audit_head``) is locked while appending, so concurrent writers queue
 instead of forking the chain. ``pledge verify`` recomputes it.
 
+The head is a single row every writer needs: a writer takes its lock last, after any other
+row it locks (the consent ledger: subjects, then chain heads, then this), and appends as
+late in its transaction as it can, so that the lock is held briefly and the lock order is
+the same for everyone (no deadlock).
+
 Events never hold personal data: a subject appears by its pseudonymous id, details are
 purposes, categories, decisions and reasons.
 """

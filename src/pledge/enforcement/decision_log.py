@@ -37,9 +37,11 @@ What a crash can lose, exactly
     may follow events that happened after it; its ``occurred_at`` is when the decision was
     made.
 
-    Nothing else is ever batched: consent events, objections, restrictions, erasures and
-    every other subject change are committed, with their audit events, in the caller's
-    transaction before the call returns. (Whether a committed transaction survives a power
+    Nothing else is ever batched this way: consent events, objections, restrictions,
+    erasures and every other subject change are committed, with their audit events, before
+    the call returns (consent decisions may share their transaction with other callers'
+    decisions, see :mod:`pledge.consent.committer`, but each caller is answered only once
+    it has committed). (Whether a committed transaction survives a power
     cut is the database's own setting, the same for every write.)
 """
 

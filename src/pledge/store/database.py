@@ -4,10 +4,16 @@ One :class:`Database` per process, built by the composition root (``app.py``). S
 embedded default (a file, nothing to install); PostgreSQL is the production backend. A
 database that cannot be reached raises :class:`~pledge.errors.StoreUnavailable`, and the
 transaction that was open is rolled back: nothing is half written.
+
+On SQLite a write transaction begins with ``BEGIN IMMEDIATE`` and, within the process, waits
+for a lock first, so that writers queue on the lock instead of polling in SQLite's busy
+handler; a read begins with a deferred ``BEGIN`` and takes no lock, so that reads never wait
+for writers (WAL gives them the last committed state).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -21,6 +27,9 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 
 from pledge.errors import StoreUnavailable
 
+_READ = "pledge_read"  # an execution option: this transaction only reads
+_WRITE_LOCK_SECONDS = 30.0  # as long as SQLite's own busy timeout
+
 
 class Database:
     """Pledge's store: an engine and the transactions on it.
@@ -32,6 +41,10 @@ class Database:
     def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = make_url(url)
         self.engine: Engine = _engine(url, **engine_options)
+        # SQLite takes one writer at a time anyway; within the process they wait here, woken
+        # in turn, rather than in the busy handler's sleeps. Reentrant, so that a nested
+        # transaction fails as before (SQLite's busy timeout) instead of hanging.
+        self._write_lock = threading.RLock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -45,21 +58,33 @@ class Database:
         Raises:
             StoreUnavailable: the database cannot be reached.
         """
+        lock = self._write_lock
+        if lock is not None and not lock.acquire(timeout=_WRITE_LOCK_SECONDS):
+            raise StoreUnavailable(
+                "Pledge's database is unavailable: another write held it for"
+                f" {_WRITE_LOCK_SECONDS:g} s"
+            )
         try:
-            with self.engine.begin() as connection:
+            with _unavailable_as_store_error(), self.engine.begin() as connection:
                 yield connection
-        except (OperationalError, SAInterfaceError) as error:
-            if _is_unavailable(error):
-                raise StoreUnavailable(
-                    f"Pledge's database is unavailable: {_reason(error)}"
-                ) from error
-            raise
+        finally:
+            if lock is not None:
+                lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection for reading (same error mapping as :meth:`transaction`)."""
-        with self.transaction() as connection:
-            yield connection
+        """A connection in a transaction for reading only; it never waits for a writer.
+
+        On SQLite the transaction is deferred: it takes no lock and sees the state committed
+        when it first reads.
+
+        Raises:
+            StoreUnavailable: the database cannot be reached.
+        """
+        with _unavailable_as_store_error(), self.engine.connect() as connection:
+            connection.execution_options(**{_READ: True})
+            with connection.begin():
+                yield connection
 
     def upgrade(self, revision: str = "head") -> None:
         """Bring the schema up to ``revision`` with Alembic's migrations."""
@@ -108,11 +133,7 @@ def _engine(url: str, **options: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Take the write lock at BEGIN, so that read-then-write transactions (appending to a
-        # chain) serialise instead of failing with "database is locked" half-way.
-        event.listen(
-            engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE")
-        )
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     options.setdefault("pool_pre_ping", True)
     options.setdefault("pool_size", 10)
@@ -130,6 +151,26 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A write takes the write lock at BEGIN, so that read-then-write transactions (appending
+    # to a chain) serialise instead of failing with "database is locked" half-way; a read
+    # stays deferred and reads the last committed state without waiting.
+    if connection.get_execution_options().get(_READ):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def _unavailable_as_store_error() -> Iterator[None]:
+    try:
+        yield
+    except (OperationalError, SAInterfaceError) as error:
+        if _is_unavailable(error):
+            raise StoreUnavailable(f"Pledge's database is unavailable: {_reason(error)}") from error
+        raise
 
 
 def _is_unavailable(error: DBAPIError) -> bool:

@@ -203,3 +203,44 @@ api_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
 )
+
+subject_requests = Table(
+    "subject_requests",
+    metadata,
+    _id(primary_key=True),
+    _id("subject_id", ForeignKey("subjects.id"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("regime", String(8), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("retryable", Boolean, nullable=False, default=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("first_due_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("extension", Integer, nullable=False, default=0),  # in the regime's unit
+    Column("extension_reason", Text, nullable=True),
+    Column("extended_at", UtcDateTime, nullable=True),
+    Column("confirm_receipt_by", UtcDateTime, nullable=True),
+    Column("receipt_confirmed_at", UtcDateTime, nullable=True),
+    Column("submitted_by", String(100), nullable=False),
+    Column("staff", String(100), nullable=True),
+    Column("verification", String(16), nullable=True),  # code, staff
+    Column("verification_note", Text, nullable=True),
+    Column("verified_at", UtcDateTime, nullable=True),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("denial_ground", String(32), nullable=True),
+    Column("denial_reason", Text, nullable=True),
+    Column("denial_complaint", Text, nullable=True),
+    Column("failure", Text, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("retain_until", UtcDateTime, nullable=False),
+    # What the person asked for and where to reach them: encrypted under the subject's key.
+    Column("details_encrypted", LargeBinary, nullable=False),
+    Column("contact_encrypted", LargeBinary, nullable=True),
+    # The one-time code: HMAC under a server key of a random salt and the code, never the code.
+    Column("code_salt", LargeBinary(16), nullable=True),
+    Column("code_hash", LargeBinary(32), nullable=True),
+    Column("code_expires_at", UtcDateTime, nullable=True),
+    Column("code_attempts", Integer, nullable=False, default=0),
+    Index("ix_subject_requests_subject_type", "subject_id", "type"),
+    Index("ix_subject_requests_state_due", "state", "due_at"),
+)

@@ -3,17 +3,25 @@
 ``create_app(runtime)`` builds it around a runtime from the composition root; it opens no
 connection of its own, so it starts while the database is down (requests then get a 503
 problem) and recovers without a restart once the database is back.
+``create_app_from_environment()`` is the factory uvicorn calls in each worker process of
+``pledge serve --workers N``: every worker builds its own runtime from the ``PLEDGE_*``
+settings and closes it when it stops.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from pledge import __version__
-from pledge.app import Runtime
+from pledge.app import Runtime, build_runtime
+from pledge.config import Settings
 from pledge.web.api import audit, consent, decisions, declaration, public, subjects
+from pledge.web.api import requests as subject_requests
 from pledge.web.api.cors import PublicCorsMiddleware
 from pledge.web.api.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
 from pledge.web.api.problems import (
@@ -38,13 +46,25 @@ and rate limited per client. Errors are RFC 9457 problem details
 """
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, *, close_runtime: bool = False) -> FastAPI:
     """The FastAPI application serving ``runtime``.
 
     Args:
         runtime: the object graph from :func:`pledge.app.build_runtime`.
+        close_runtime: close the runtime when the server stops (when the application
+            owns it, as in :func:`create_app_from_environment`).
     """
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if close_runtime:  # commits what waits: consent decisions, decision audit events
+                await run_in_threadpool(runtime.close)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Pledge API",
         version=__version__,
         description=DESCRIPTION,
@@ -63,6 +83,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         consent.router,
         decisions.router,
         audit.router,
+        subject_requests.router,
     ):
         api.include_router(router, responses=AUTH_RESPONSES)
     api.include_router(declaration.router)
@@ -90,6 +111,17 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The application of one server process, its runtime built from the ``PLEDGE_*`` settings.
+
+    The factory of ``pledge serve --workers N`` (``uvicorn --factory``): the declaration is
+    ``PLEDGE_CONFIG``, the store ``PLEDGE_DATABASE_URL`` (already upgraded by ``serve``).
+    The runtime is closed when the process stops.
+    """
+    runtime = build_runtime(Settings.from_env().with_secret())
+    return create_app(runtime, close_runtime=True)
 
 
 def _problems_as_problem_json(document: dict[str, Any]) -> dict[str, Any]:

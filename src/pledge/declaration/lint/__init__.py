@@ -3,7 +3,7 @@
 Each rule has a stable code, a name, a severity and a rationale (its docstring, published in
 ``docs/lint-rules.md``). A rule yields ``(path, message)`` pairs; :func:`lint` locates them in
 the YAML. Families: P processing, T recipients and transfers, G GDPR Art. 13/14 notice,
-C CCPA notice at collection, K cookies (ePrivacy), Y children.
+C CCPA notice at collection, K cookies (ePrivacy), Y children, D datastores.
 """
 
 from __future__ import annotations
@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pledge.declaration.findings import Finding
-from pledge.declaration.lint import ccpa, notice, processing, transfers  # noqa: F401  (registers)
+from pledge.declaration.lint import (  # noqa: F401  (importing registers the rules)
+    ccpa,
+    datastores,
+    notice,
+    processing,
+    transfers,
+)
 from pledge.declaration.lint.registry import RULES, Rule
 from pledge.declaration.loader import origin_of
 from pledge.declaration.model import Declaration

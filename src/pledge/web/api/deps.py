@@ -79,6 +79,8 @@ SubjectsWriter = Annotated[ApiKey, Depends(RequireScope(Scope.SUBJECTS_WRITE))]
 SubjectsReader = Annotated[ApiKey, Depends(RequireScope(Scope.SUBJECTS_READ))]
 DecisionMaker = Annotated[ApiKey, Depends(RequireScope(Scope.DECISIONS))]
 AuditReader = Annotated[ApiKey, Depends(RequireScope(Scope.AUDIT_READ))]
+RequestsWriter = Annotated[ApiKey, Depends(RequireScope(Scope.REQUESTS_WRITE))]
+RequestsReader = Annotated[ApiKey, Depends(RequireScope(Scope.REQUESTS_READ))]
 Admin = Annotated[ApiKey, Depends(RequireScope(Scope.ADMIN))]
 
 

@@ -45,6 +45,8 @@ class Scope(StrEnum):
     SUBJECTS_READ = "subjects:read"
     DECISIONS = "decisions"
     AUDIT_READ = "audit:read"
+    REQUESTS_WRITE = "requests:write"
+    REQUESTS_READ = "requests:read"
     ADMIN = "admin"
 
 

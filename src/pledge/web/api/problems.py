@@ -22,6 +22,7 @@ foreign Origin on the public endpoint       403     nothing is written
 NotFound                                    404     subject, purpose, recipient, key, route
 method not allowed                          405
 IntegrityError (identity already taken)     409     the request conflicts with what exists
+RequestError                                409     a request step its state or the law forbids
 the notice shown is not the current one     409     reload the notice, then ask again
 KeyDestroyed                                410     the subject was erased
 oversized body                              413     refused before it is parsed
@@ -30,6 +31,7 @@ ConsentError                                422     see below
 UsageError, InvalidIdentity                 422     a value the service cannot work with
 rate limit                                  429     with ``Retry-After``
 StoreUnavailable                            503     with ``Retry-After``; nothing was written
+DatastoreError                              503     a company database cannot be used
 anything else                               500     no internals
 ==========================================  ======  =======================================
 
@@ -56,10 +58,12 @@ from pledge.errors import (
     AuthError,
     ConfigError,
     ConsentError,
+    DatastoreError,
     DeclarationError,
     NotFound,
     PledgeError,
     ProcessingDenied,
+    RequestError,
     StoreUnavailable,
     UsageError,
 )
@@ -163,8 +167,10 @@ def status_of(error: Exception) -> int:
         (InvalidIdentity, 422),
         (ProcessingDenied, 403),
         (StoreUnavailable, 503),
+        (DatastoreError, 503),
         (KeyDestroyed, 410),
         (IntegrityError, 409),
+        (RequestError, 409),
         (DeclarationError, 500),
         (ConfigError, 500),
     )
@@ -180,6 +186,7 @@ _KINDS = {
     StoreUnavailable: "store-unavailable",
     KeyDestroyed: "subject-erased",
     IntegrityError: "conflict",
+    RequestError: "request",
 }
 
 

@@ -1,0 +1,72 @@
+"""The texts sent to a person about their request (plain functions, no I/O).
+
+The message sent on submission is the same whether or not Pledge knew the address before, so
+that it cannot be used to find out who is a customer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pledge.requests.model import Denial, RequestType
+from pledge.requests.notifier import Message
+
+_ASKED = {
+    RequestType.ACCESS: "see the personal data it holds about",
+    RequestType.PORTABILITY: "send a copy of the personal data provided by",
+    RequestType.RECTIFICATION: "correct the personal data it holds about",
+    RequestType.ERASURE: "delete the personal data it holds about",
+    RequestType.RESTRICTION: "restrict the processing of the personal data of",
+    RequestType.LIFT_RESTRICTION: "lift the restriction on the personal data of",
+    RequestType.OBJECTION: "stop processing, as objected to, the personal data of",
+    RequestType.UNSUBSCRIBE: "stop all direct marketing to",
+    RequestType.WITHDRAW_CONSENT: "withdraw the consent given by",
+}
+
+
+def _date(moment: dt.datetime) -> str:
+    return moment.strftime("%d %B %Y")
+
+
+def verification(
+    company: str, to: str, request_id: str, kind: RequestType, code: str, minutes: int
+) -> Message:
+    """The one-time code that confirms a request came from the person."""
+    body = (
+        f"Someone asked {company} to {_ASKED[kind]} the person with this e-mail address.\n\n"
+        f"If it was you, confirm the request with this code within {minutes} minutes:\n\n"
+        f"    {code}\n\n"
+        "If it was not you, ignore this message: nothing happens without the code.\n\n"
+        f"Request {request_id}"
+    )
+    return Message(to, f"{company}: confirm your privacy request", body, request_id, "verification")
+
+
+def extended(company: str, to: str, request_id: str, reason: str, due_at: dt.datetime) -> Message:
+    """The notice of an extension, with its reason (GDPR Art. 12(3), CCPA §1798.130)."""
+    body = (
+        f"{company} needs more time to answer your privacy request: {reason}\n\n"
+        f"You will have our answer by {_date(due_at)}.\n\n"
+        f"Request {request_id}"
+    )
+    return Message(to, f"{company}: more time for your request", body, request_id, "extended")
+
+
+def denied(company: str, to: str, request_id: str, denial: Denial) -> Message:
+    """A refusal with its reason and the right to complain (GDPR Art. 12(4))."""
+    body = (
+        f"{company} cannot carry out your privacy request: {denial.reason}\n\n"
+        f"{denial.complaint}\n\n"
+        f"Request {request_id}"
+    )
+    return Message(to, f"{company}: your privacy request", body, request_id, "denied")
+
+
+def completed(company: str, to: str, request_id: str, kind: RequestType) -> Message:
+    """The notice that a request was carried out."""
+    label = kind.value.replace("_", " ")
+    body = f"{company} has carried out your {label} request.\n\nRequest {request_id}"
+    return Message(to, f"{company}: your privacy request is done", body, request_id, "completed")
+
+
+__all__ = ["completed", "denied", "extended", "verification"]
