@@ -337,6 +337,7 @@ def serve(
 
     from pledge.app import build_runtime
     from pledge.web.app import OPENAPI_URL, create_app
+    from pledge.web.server import serve_workers
 
     path = _path(config)
     try:
@@ -356,8 +357,7 @@ def serve(
     if runtime is None:
         # The workers read the same settings from the environment, this declaration included.
         os.environ["PLEDGE_CONFIG"] = str(path.resolve())
-        factory = "pledge.web.app:create_app_from_environment"
-        uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, log_level="info")
+        serve_workers(host, port, workers)
         return
     try:
         uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")

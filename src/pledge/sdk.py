@@ -508,7 +508,7 @@ class Pledge:
         self.runtime.decider.flush()
 
     def close(self) -> None:
-        """Write the decisions still queued for the audit trail and release the database."""
+        """Commit the consent decisions and decision records still waiting, release the database."""
         self.runtime.close()
 
     def __enter__(self) -> Pledge:

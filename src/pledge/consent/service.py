@@ -156,7 +156,10 @@ class ConsentLedger:
             guardian_id: the guardian giving consent for a child (GDPR Art. 8).
             notice_hash: the hash of the notice shown; defaults to the declaration's.
             connection: the caller's transaction; the change is then committed (and
-                ``on_change`` called) when that transaction commits.
+                ``on_change`` called) when that transaction commits. Without it the decision
+                is committed by the ledger's committer, in a transaction of its own shared
+                with other callers' decisions, before the call returns; so a caller holding
+                a transaction open must pass it, or the committer's would wait for it.
 
         Returns:
             The recorded event.

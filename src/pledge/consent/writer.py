@@ -135,35 +135,20 @@ class ChainWriter:
             }
             entries.append(_audit_entry(command, event_id, seq + 1, now))
             outcomes[index] = _event(command, row, previous, digest)
-        connection.execute(insert(consent_events), events)
+        connection.execute(_INSERT_EVENTS, events)
         _move_heads(connection, heads, now)
         _upsert_states(connection, list(states.values()))
         audit.append(connection, entries, clock=self.clock)  # its lock last: held briefly
         return _complete(outcomes)
 
     def _subjects(self, connection: Connection, subject_ids: set[str]) -> dict[str, Any]:
-        rows = connection.execute(
-            select(
-                subjects.c.id,
-                subjects.c.erased_at,
-                subjects.c.consent_age_from,
-                subjects.c.guardian_id,
-            )
-            .where(subjects.c.id.in_(sorted(subject_ids)))
-            .order_by(subjects.c.id)
-            .with_for_update(read=True)
-        )
+        rows = connection.execute(_SUBJECTS, {"subject_ids": sorted(subject_ids)})
         return {row.id: row for row in rows}
 
     def _lock_heads(self, connection: Connection, subject_ids: set[str]) -> dict[str, Any]:
         def locked(among: set[str]) -> dict[str, Any]:
-            query = (
-                select(consent_heads.c.subject_id, consent_heads.c.seq, consent_heads.c.hash)
-                .where(consent_heads.c.subject_id.in_(sorted(among)))
-                .order_by(consent_heads.c.subject_id)
-                .with_for_update()
-            )
-            return {row.subject_id: (row.seq, row.hash) for row in connection.execute(query)}
+            rows = connection.execute(_HEADS, {"subject_ids": sorted(among)})
+            return {row.subject_id: (row.seq, row.hash) for row in rows}
 
         heads = locked(subject_ids)
         missing = subject_ids - heads.keys()
@@ -172,7 +157,7 @@ class ChainWriter:
             # head waits for ours on the row, and finds it when it reads the heads again.
             now = self.clock()
             connection.execute(
-                _insert_ignoring_duplicates(connection, consent_heads),
+                _NEW_HEADS.get(connection.dialect.name, _INSERT_HEADS),
                 [
                     {"subject_id": subject_id, "seq": 0, "hash": GENESIS, "updated_at": now}
                     for subject_id in sorted(missing)
@@ -247,32 +232,19 @@ def _event(command: RecordConsent, row: dict[str, Any], previous: str, digest: s
 
 
 def _move_heads(connection: Connection, heads: dict[str, Any], now: dt.datetime) -> None:
-    statement = (
-        update(consent_heads)
-        .where(consent_heads.c.subject_id == bindparam("head_subject_id"))
-        .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"), updated_at=now)
-    )
     connection.execute(
-        statement,
+        _MOVE_HEAD,
         [
-            {"head_subject_id": subject_id, "head_seq": seq, "head_hash": digest}
+            {"head_subject_id": subject_id, "head_seq": seq, "head_hash": digest, "head_at": now}
             for subject_id, (seq, digest) in sorted(heads.items())
         ],
     )
 
 
 def _upsert_states(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    dialect = connection.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        builder = sqlite_insert if dialect == "sqlite" else postgresql_insert
-        statement = builder(consent_state)
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["subject_id", "purpose"],
-                set_={key: statement.excluded[key] for key in _STATE_CHANGES},
-            ),
-            rows,
-        )
+    upsert = _UPSERT_STATES.get(connection.dialect.name)
+    if upsert is not None:
+        connection.execute(upsert, rows)
         return
     for values in rows:
         updated = connection.execute(
@@ -287,10 +259,37 @@ def _upsert_states(connection: Connection, rows: list[dict[str, Any]]) -> None:
             connection.execute(insert(consent_state).values(**values))
 
 
-def _insert_ignoring_duplicates(connection: Connection, table: Any) -> Any:
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        return postgresql_insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite_insert(table).on_conflict_do_nothing()
-    return insert(table)
+def _upsert(builder: Any) -> Any:
+    statement = builder(consent_state)
+    return statement.on_conflict_do_update(
+        index_elements=["subject_id", "purpose"],
+        set_={key: statement.excluded[key] for key in _STATE_CHANGES},
+    )
+
+
+# The statements of every batch, built once: SQLAlchemy then reuses their compiled form
+# without rebuilding them and their cache keys for each batch.
+_SUBJECTS = (
+    select(subjects.c.id, subjects.c.erased_at, subjects.c.consent_age_from, subjects.c.guardian_id)
+    .where(subjects.c.id.in_(bindparam("subject_ids", expanding=True)))
+    .order_by(subjects.c.id)
+    .with_for_update(read=True)
+)
+_HEADS = (
+    select(consent_heads.c.subject_id, consent_heads.c.seq, consent_heads.c.hash)
+    .where(consent_heads.c.subject_id.in_(bindparam("subject_ids", expanding=True)))
+    .order_by(consent_heads.c.subject_id)
+    .with_for_update()
+)
+_INSERT_HEADS = insert(consent_heads)
+_NEW_HEADS = {  # a head another writer has just created is left as it is
+    "postgresql": postgresql_insert(consent_heads).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(consent_heads).on_conflict_do_nothing(),
+}
+_MOVE_HEAD = (
+    update(consent_heads)
+    .where(consent_heads.c.subject_id == bindparam("head_subject_id"))
+    .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"), updated_at=bindparam("head_at"))
+)
+_INSERT_EVENTS = insert(consent_events)
+_UPSERT_STATES = {"postgresql": _upsert(postgresql_insert), "sqlite": _upsert(sqlite_insert)}

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
 
 from pledge.clock import Clock, utc_now
 from pledge.ids import new_id
@@ -100,9 +100,7 @@ def append(
     """
     if not entries:
         return []
-    head = connection.execute(
-        select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
-    ).one()
+    head = connection.execute(_LOCK_HEAD).one()
     seq, previous = head.seq, head.hash
     rows: list[dict[str, Any]] = []
     events: list[AuditEvent] = []
@@ -135,11 +133,21 @@ def append(
             )
         )
         previous = digest
-    connection.execute(insert(audit_events), rows)
-    connection.execute(
-        update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=previous)
-    )
+    connection.execute(_INSERT_EVENTS, rows)
+    connection.execute(_MOVE_HEAD, {"head_seq": seq, "head_hash": previous})
     return events
+
+
+# Built once: every append reuses their compiled form.
+_LOCK_HEAD = (
+    select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+)
+_INSERT_EVENTS = insert(audit_events)
+_MOVE_HEAD = (
+    update(audit_head)
+    .where(audit_head.c.id == 1)
+    .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"))
+)
 
 
 def record(connection: Connection, entry: AuditEntry, *, clock: Clock = utc_now) -> AuditEvent:

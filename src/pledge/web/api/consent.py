@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
 
 from pledge.consent.model import Channel, ConsentDecision, ConsentEvent, Evidence
 from pledge.web.api.deps import ULID_PATTERN, ConsentReader, ConsentWriter, RuntimeDep, SubjectId
@@ -129,14 +130,17 @@ def event_out(event: ConsentEvent) -> ConsentEventOut:
     summary="Record a consent decision",
     responses=responses(404),
 )
-def record_consent(
+async def record_consent(
     subject_id: SubjectId, body: ConsentIn, runtime: RuntimeDep, key: ConsentWriter
 ) -> ConsentEventOut:
     """Grant, withdraw or refuse consent for a purpose: the same one call for each."""
     evidence = None
     if body.evidence is not None:
         evidence = Evidence(ip=body.evidence.ip, user_agent=body.evidence.user_agent)
-    event = runtime.ledger.record(
+    # A coroutine that waits for the ledger in the thread pool: one hop for the decision
+    # rather than one for it and another for validating the response.
+    event = await run_in_threadpool(
+        runtime.ledger.record,
         subject_id,
         body.purpose,
         body.decision,

@@ -30,8 +30,12 @@ _bearer = HTTPBearer(
 )
 
 
-def get_runtime(request: Request) -> Runtime:
-    """The runtime the app was built with."""
+async def get_runtime(request: Request) -> Runtime:
+    """The runtime the app was built with.
+
+    A coroutine, as :meth:`RequireScope.__call__` is: FastAPI runs a plain function
+    dependency in its thread pool, a hop that costs more than what these do.
+    """
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -62,7 +66,7 @@ class RequireScope:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
-    def __call__(self, key: ApiKeyDep) -> ApiKey:
+    async def __call__(self, key: ApiKeyDep) -> ApiKey:
         """The key, if it has the scope.
 
         Raises:
