@@ -226,13 +226,9 @@ def verify(
 
     from pledge.consent.proof import verify as verify_store
     from pledge.errors import StoreUnavailable
-    from pledge.store.database import Database as Store
 
-    database = Store(_store_url())
+    database = _existing_store()
     try:
-        if not database.has_schema():
-            shown = database.url.render_as_string(hide_password=True)
-            _usage(f"{shown} has no Pledge schema: run 'pledge db upgrade' first")
         columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress("{task.description}", *columns, console=err, transient=True) as bar:
             stages: dict[str, TaskID] = {}
@@ -277,13 +273,9 @@ def checkpoint(
     """Seal a checkpoint of every consent chain head and the audit head."""
     from pledge.consent.proof import seal_checkpoint
     from pledge.errors import StoreUnavailable
-    from pledge.store.database import Database as Store
 
-    database = Store(_store_url())
+    database = _existing_store()
     try:
-        if not database.has_schema():
-            shown = database.url.render_as_string(hide_password=True)
-            _usage(f"{shown} has no Pledge schema: run 'pledge db upgrade' first")
         sealed = seal_checkpoint(database)
     except StoreUnavailable as error:
         _usage(str(error))
@@ -296,6 +288,27 @@ def checkpoint(
             f"checkpoint {sealed.seq} sealed: {_plural(sealed.subjects, 'subject')},"
             f" audit seq {sealed.audit_seq}, hash {sealed.hash}"
         )
+
+
+def _existing_store() -> Store:
+    """Pledge's database as it is, never created or upgraded (for verify and checkpoint).
+
+    Usage errors (exit 2): no such SQLite file, no Pledge schema, the database unreachable.
+    """
+    from pledge.errors import StoreUnavailable
+    from pledge.store.database import Database as Store
+
+    database = Store(_store_url())
+    try:
+        ready = database.has_schema()
+    except StoreUnavailable as error:
+        database.dispose()
+        _usage(str(error))
+    if not ready:
+        database.dispose()
+        shown = database.url.render_as_string(hide_password=True)
+        _usage(f"{shown} has no Pledge schema: run 'pledge db upgrade' first")
+    return database
 
 
 def _store_url() -> str:
