@@ -244,3 +244,52 @@ subject_requests = Table(
     Index("ix_subject_requests_subject_type", "subject_id", "type"),
     Index("ix_subject_requests_state_due", "state", "due_at"),
 )
+
+# --- jobs: the table is the truth; runners (in `pledge serve`, or `pledge worker`) execute ---
+
+jobs = Table(
+    "jobs",
+    metadata,
+    _id(primary_key=True),
+    Column("kind", String(32), nullable=False),
+    # What makes the job unique, e.g. "request:<id>": enqueuing twice yields one job.
+    Column("key", String(120), nullable=False, unique=True),
+    _id("request_id", ForeignKey("subject_requests.id"), nullable=True),
+    Column("state", String(16), nullable=False),  # queued, running, done, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("run_after", UtcDateTime, nullable=False),
+    # A runner holds a job by a lease; a job whose lease ran out is taken up again.
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("payload", Text, nullable=False),  # canonical JSON, never personal data
+    Column("error", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_jobs_state_run_after", "state", "run_after"),
+)
+
+# The steps a job finished: a restarted job skips them, so no step is done twice.
+job_steps = Table(
+    "job_steps",
+    metadata,
+    _id("job_id", ForeignKey("jobs.id"), primary_key=True),
+    Column("name", String(120), primary_key=True),
+    Column("result", Text, nullable=False),  # canonical JSON, never personal data
+    # What the step found that later steps need and that is personal (e.g. the keys of the
+    # rows to erase): encrypted under the subject's key.
+    Column("data_encrypted", LargeBinary, nullable=True),
+    Column("done_at", UtcDateTime, nullable=False),
+)
+
+# A request's report, per format: encrypted under the subject's key, and kept until it expires.
+request_reports = Table(
+    "request_reports",
+    metadata,
+    _id("request_id", ForeignKey("subject_requests.id"), primary_key=True),
+    Column("format", String(16), primary_key=True),  # html, zip, json
+    Column("media_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("content_encrypted", LargeBinary, nullable=False),
+)
