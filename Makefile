@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint types unit bench lock clean
+.PHONY: setup demo demo-banner test lint types unit js bench lock clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,10 @@ $(STAMP): requirements.lock pyproject.toml
 demo: setup
 	$(BIN)/python -m pledge.demo
 
+# The cookie banner on a demo shop page: http://127.0.0.1:8000/demo/ (Ctrl+C stops it).
+demo-banner: setup
+	$(BIN)/python examples/banner/serve.py
+
 lint: setup
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
@@ -27,8 +31,20 @@ lint: setup
 types: setup
 	$(BIN)/mypy
 
-unit: setup
+unit: setup js
 	$(BIN)/pytest -q
+
+# The cookie banner's logic, with Node's built-in test runner (Node.js 18 or later). Without
+# node they are skipped with a message, except under CI (CI=true), where that is an error.
+js:
+	@if command -v node >/dev/null 2>&1; then \
+		node --test --test-reporter=spec tests/js/*.test.js; \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "error: node (Node.js) is needed for the banner's tests: apt-get install nodejs" >&2; \
+		exit 1; \
+	else \
+		echo "skipping the banner's JavaScript tests: node (Node.js) is not installed" >&2; \
+	fi
 
 test: lint types unit
 

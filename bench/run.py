@@ -26,7 +26,16 @@ sys.path.insert(0, str(HERE))  # bench/ is a folder of scripts, not a package
 
 from harness import Result  # noqa: E402
 
-BENCHMARKS = ["check_render", "decisions", "consent_ledger", "consent_http", "verify", "scan"]
+BENCHMARKS = [
+    "check_render",
+    "decisions",
+    "consent_ledger",
+    "consent_http",
+    "verify",
+    "scan",
+    "subject_requests",
+    "banner",
+]
 BEGIN, END = "<!-- figures:begin -->", "<!-- figures:end -->"
 DRIVER = """
 import dataclasses, json, sys

@@ -14,6 +14,11 @@ from pledge.consent.service import ConsentLedger
 from pledge.declaration import Declaration, load
 from pledge.enforcement.decisions import Decider
 from pledge.enforcement.objections import Objections
+from pledge.jobs import Jobs, Runner
+from pledge.notify.mail import Mailer, build_mailer
+from pledge.notify.templates import Templates
+from pledge.notify.webhooks import RecipientWebhooks
+from pledge.requests.execution import RequestExecution
 from pledge.requests.notifier import Notifier
 from pledge.requests.service import SubjectRequests
 from pledge.store.database import Database
@@ -34,6 +39,18 @@ class Runtime:
     clock: Clock
     objections: Objections
     requests: SubjectRequests
+    jobs: Jobs
+    execution: RequestExecution
+    webhooks: RecipientWebhooks
+    mailer: Mailer
+
+    def runner(self, *, poll: float = 1.0) -> Runner:
+        """A job runner with the handlers of every job kind."""
+        return Runner(
+            self.jobs,
+            {"request": self.execution.run, "recipient": self.webhooks.deliver},
+            poll=poll,
+        )
 
     def close(self) -> None:
         """Commit what waits (consent decisions, then decision audit events), release the store."""
@@ -43,6 +60,7 @@ class Runtime:
             try:
                 self.decider.close()
             finally:
+                self.webhooks.close()
                 self.database.dispose()
 
 
@@ -66,8 +84,8 @@ def build_runtime(
         upgrade: bring the schema up to date first (the embedded SQLite default does).
         log_mode: how decisions reach the audit trail: ``batched`` or ``sync``
             (see :mod:`pledge.enforcement.decision_log`).
-        notifier: where messages to people about their requests go (an in-memory outbox
-            until e-mail delivery is configured).
+        notifier: where messages to people about their requests go; by default the mailer
+            (SMTP when ``settings.smtp_host`` is set, else the outbox of the admin console).
     """
     declaration = declaration or load(settings.declaration)
     database = database or Database(settings.database_url)
@@ -92,10 +110,37 @@ def build_runtime(
         on_change=decider.invalidate,
     )
     objections = Objections(database, declaration, clock=clock, on_change=decider.invalidate)
-    requests = SubjectRequests(
-        database, declaration, subjects, ledger, objections, clock, notifier=notifier
+    mailer = (
+        notifier
+        if isinstance(notifier, Mailer)
+        else build_mailer(settings, Templates(declaration.controller.name, settings.public_url))
     )
+    requests = SubjectRequests(
+        database,
+        declaration,
+        subjects,
+        ledger,
+        objections,
+        clock,
+        notifier=notifier if notifier is not None else mailer,
+    )
+    keyring = subjects.keyring
+    jobs = Jobs(database, clock=clock)
+    execution = RequestExecution(
+        database,
+        declaration,
+        requests,
+        subjects,
+        jobs,
+        pseudonym_key=keyring.pseudonym_key,
+        clock=clock,
+    )
+    requests.on_restricted = execution.notify_recipients
+    webhooks = RecipientWebhooks(database, declaration, requests, subjects, clock=clock)
     return Runtime(
+        jobs=jobs,
+        execution=execution,
+        webhooks=webhooks,
         settings=settings,
         declaration=declaration,
         database=database,
@@ -105,4 +150,5 @@ def build_runtime(
         clock=clock,
         objections=objections,
         requests=requests,
+        mailer=mailer,
     )

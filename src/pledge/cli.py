@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 findings or material changes, 2 usage errors (Click's c
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ from pledge.errors import DeclarationError, UsageError
 
 if TYPE_CHECKING:
     from pledge.app import Runtime
+    from pledge.requests.execution import PlannedTable
     from pledge.requests.model import SubjectRequest
     from pledge.store.database import Database as Store
 
@@ -373,7 +375,7 @@ def serve(
         serve_workers(host, port, workers)
         return
     try:
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(runtime, run_jobs=True), host=host, port=port, log_level="info")
     finally:
         runtime.close()
 
@@ -664,7 +666,9 @@ def findings_summary(findings: list[Finding]) -> str:
 
 # --- subject requests --------------------------------------------------------------------------
 
-request_app = typer.Typer(help="Subject requests: submit, list, show, verify, deny, extend.")
+request_app = typer.Typer(
+    help="Subject requests: submit, list, show, verify, approve, deny, extend, run, report."
+)
 app.add_typer(request_app, name="request", no_args_is_help=True)
 
 StaffOption = Annotated[
@@ -812,6 +816,113 @@ def request_extend(
     _show_request(request, CheckFormat.TEXT)
 
 
+@request_app.command("approve")
+def request_approve(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
+    staff: StaffOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Approve a verified access, portability, rectification or erasure: its job is queued."""
+    actor = f"staff:{staff}" if staff else "cli"
+    with _requests_runtime(config) as runtime:
+        request = _request_step(lambda: runtime.execution.approve(request_id, actor=actor))
+    _show_request(request, CheckFormat.TEXT)
+
+
+@request_app.command("run")
+def request_run(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan with row counts; change nothing.")
+    ] = False,
+    config: ConfigOption = None,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text for people, json for machines.")
+    ] = CheckFormat.TEXT,
+) -> None:
+    """Carry out an approved request now, in this process (or show its plan)."""
+    with _requests_runtime(config) as runtime:
+        if dry_run:
+            planned = _request_step(lambda: runtime.execution.dry_run(request_id))
+            _show_plan(planned, output_format)
+            return
+        with err.status("Carrying out the request…"):
+            request = _request_step(
+                lambda: runtime.execution.run_now(request_id, owner=f"cli:{os.getpid()}")
+            )
+    _show_request(request, output_format)
+
+
+@request_app.command("report")
+def request_report(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id.")],
+    report_format: Annotated[
+        str, typer.Option("--format", help="html, zip or json (what the request has).")
+    ] = "html",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write a carried-out request's report (decrypted; reports expire)."""
+    with _requests_runtime(config) as runtime:
+        report = _request_step(lambda: runtime.execution.report(request_id, report_format))
+    if output is None:
+        if report.format == "zip":
+            _usage("a zip report is binary: write it to a file with --output")
+        sys.stdout.buffer.write(report.content)
+        return
+    output.write_bytes(report.content)
+    err.print(f"Wrote {output} ({len(report.content):,} bytes).", markup=False)
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run what is due, then stop (for cron and tests).")
+    ] = False,
+    poll: Annotated[
+        float, typer.Option("--poll", min=0.1, help="Seconds between looks when idle.")
+    ] = 1.0,
+    config: ConfigOption = None,
+) -> None:
+    """Run queued jobs (requests, recipient notifications) until stopped.
+
+    Several workers may run at once on PostgreSQL; a job whose worker died is taken up again
+    when its lease runs out, and resumes after its last finished step.
+    """
+    import signal
+
+    with _requests_runtime(config) as runtime:
+        runner = runtime.runner(poll=poll)
+        if once:
+            count = _request_step(runner.run_until_idle)
+            err.print(f"Ran {count} job{'s' if count != 1 else ''}.", markup=False)
+            return
+        signal.signal(signal.SIGTERM, lambda *_: runner.stop(timeout=0))
+        err.print(f"Worker {runner.owner} waiting for jobs (Ctrl+C stops it).", markup=False)
+        try:
+            runner.run_forever()
+        except KeyboardInterrupt:
+            err.print("Stopped.", markup=False)
+
+
+def _show_plan(planned: list[PlannedTable], output_format: CheckFormat) -> None:
+    import dataclasses
+
+    from rich.table import Table
+
+    if output_format is CheckFormat.JSON:
+        typer.echo(json.dumps([dataclasses.asdict(item) for item in planned], indent=2))
+        return
+    table = Table("datastore", "table", "found by", "rows", "action", box=None)
+    for item in planned:
+        table.add_row(
+            item.datastore, item.table, "; ".join(item.found_by), str(item.rows), item.action
+        )
+    Console(highlight=False, soft_wrap=True).print(table)
+
+
 @contextmanager
 def _requests_runtime(config: Path | None) -> Iterator[Runtime]:
     from pledge.app import build_runtime
@@ -928,3 +1039,100 @@ def scan(
             markup=False,
         )
     raise typer.Exit(1 if report.findings else 0)
+
+
+# --- staff of the admin console ----------------------------------------------------------------
+
+admin_app = typer.Typer(help="Staff accounts of the admin console (/admin).")
+app.add_typer(admin_app, name="admin", no_args_is_help=True)
+
+
+@admin_app.command("create")
+def admin_create(
+    email: Annotated[
+        str, typer.Option("--email", help="The address the staff member signs in with.")
+    ],
+    name: Annotated[str, typer.Option("--name", help="Their name, as the audit trail shows it.")],
+    role: Annotated[
+        str, typer.Option("--role", help="admin, privacy_officer, support or viewer.")
+    ] = "admin",
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from standard input."),
+    ] = False,
+) -> None:
+    """Create a staff account (the first admin, or any other); the password is asked for."""
+    from pledge.staff.service import StaffAccounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        database = _open_store(Settings.from_env().database_url)
+        try:
+            member = StaffAccounts(database).create(email, name, role, password, actor="cli")
+        finally:
+            database.dispose()
+    except _server_errors() as error:
+        _usage(str(error))
+    err.print(
+        f"created staff account {member.id}: {member.email} ({member.role});"
+        " sign in at /admin/login",
+        markup=False,
+    )
+
+
+@admin_app.command("list")
+def admin_list(
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text for people, json for machines.")
+    ] = CheckFormat.TEXT,
+) -> None:
+    """List the staff accounts, disabled ones included."""
+    from pledge.staff.service import StaffAccounts
+
+    try:
+        database = _open_store(Settings.from_env().database_url)
+        try:
+            members = StaffAccounts(database).list()
+        finally:
+            database.dispose()
+    except _server_errors() as error:
+        _usage(str(error))
+    if output_format is CheckFormat.JSON:
+        shown = [
+            {
+                "id": member.id,
+                "email": member.email,
+                "name": member.name,
+                "role": str(member.role),
+                "disabled": member.disabled_at is not None,
+            }
+            for member in members
+        ]
+        typer.echo(json.dumps(shown, indent=2))
+        return
+    for member in members:
+        state = "  disabled" if member.disabled_at else ""
+        typer.echo(f"{member.id}  {member.email}  {member.name}  {member.role}{state}")
+    if not members:
+        err.print("No staff accounts: create one with pledge admin create.", markup=False)
+
+
+@admin_app.command("disable")
+def admin_disable(
+    staff_id: Annotated[str, typer.Argument(metavar="ID", help="The account's id.")],
+) -> None:
+    """Disable a staff account: it can no longer sign in, its sessions end."""
+    from pledge.staff.service import StaffAccounts
+
+    try:
+        database = _open_store(Settings.from_env().database_url)
+        try:
+            member = StaffAccounts(database).disable(staff_id, actor="cli")
+        finally:
+            database.dispose()
+    except _server_errors() as error:
+        _usage(str(error))
+    err.print(f"disabled staff account {member.id} ({member.email})", markup=False)

@@ -43,6 +43,24 @@ class Settings:
             codes such as ``US-CA`` (``PLEDGE_GPC_JURISDICTIONS``).
         public_rate_limit: requests per minute per client on the public endpoint.
         max_body_bytes: the largest request body the API reads.
+        public_url: where people reach this Pledge (``PLEDGE_PUBLIC_URL``): the links in
+            e-mails (privacy center, one-click unsubscribe) start with it.
+        smtp_host: the SMTP server (``PLEDGE_SMTP_HOST``); empty keeps every e-mail in the
+            outbox of the admin console instead (the development default).
+        smtp_port: its port (``PLEDGE_SMTP_PORT``).
+        smtp_user: the user to log in as, if the server needs it (``PLEDGE_SMTP_USER``).
+        smtp_password: that user's password (``PLEDGE_SMTP_PASSWORD``).
+        smtp_starttls: upgrade the connection with STARTTLS before logging in
+            (``PLEDGE_SMTP_STARTTLS``).
+        mail_from: the sender of Pledge's e-mails (``PLEDGE_MAIL_FROM``).
+        staff_session_minutes: how long a staff session lasts at most
+            (``PLEDGE_STAFF_SESSION_MINUTES``).
+        staff_idle_minutes: a staff session ends after this long without a request
+            (``PLEDGE_STAFF_IDLE_MINUTES``).
+        person_session_minutes: how long a person stays signed in to the privacy center
+            (``PLEDGE_PERSON_SESSION_MINUTES``).
+        sign_in_rate_limit: sign-in and code attempts per minute per client
+            (``PLEDGE_SIGN_IN_RATE_LIMIT``).
         notes: what the settings did on the way that a person should know (a generated key).
     """
 
@@ -55,6 +73,17 @@ class Settings:
     gpc_jurisdictions: tuple[str, ...] = ("*",)
     public_rate_limit: int = 120
     max_body_bytes: int = 64 * 1024
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = True
+    mail_from: str = "privacy@localhost"
+    staff_session_minutes: float = 480.0
+    staff_idle_minutes: float = 30.0
+    person_session_minutes: float = 60.0
+    sign_in_rate_limit: int = 10
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -79,6 +108,17 @@ class Settings:
             allowed_origins=_list(env.get("PLEDGE_ALLOWED_ORIGINS", "")),
             gpc_jurisdictions=_list(env.get("PLEDGE_GPC_JURISDICTIONS", "*")),
             public_rate_limit=int(_number(env, "PLEDGE_PUBLIC_RATE_LIMIT", 120)),
+            public_url=(env.get("PLEDGE_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            smtp_host=env.get("PLEDGE_SMTP_HOST", "").strip(),
+            smtp_port=int(_number(env, "PLEDGE_SMTP_PORT", 587)),
+            smtp_user=env.get("PLEDGE_SMTP_USER", ""),
+            smtp_password=env.get("PLEDGE_SMTP_PASSWORD", ""),
+            smtp_starttls=_flag(env, "PLEDGE_SMTP_STARTTLS", True),
+            mail_from=env.get("PLEDGE_MAIL_FROM") or "privacy@localhost",
+            staff_session_minutes=_number(env, "PLEDGE_STAFF_SESSION_MINUTES", 480),
+            staff_idle_minutes=_number(env, "PLEDGE_STAFF_IDLE_MINUTES", 30),
+            person_session_minutes=_number(env, "PLEDGE_PERSON_SESSION_MINUTES", 60),
+            sign_in_rate_limit=int(_number(env, "PLEDGE_SIGN_IN_RATE_LIMIT", 10)),
         )
 
     def with_secret(self, environ: Mapping[str, str] | None = None) -> Settings:
@@ -157,6 +197,17 @@ def _development_key() -> tuple[bytes, str | None]:
 
 def _list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = env.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {text!r}")
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:

@@ -90,3 +90,8 @@ class StoreUnavailable(PledgeError):
 class DatastoreError(PledgeError):
     """A company datastore cannot be used: it is unreachable, or a variable its URL needs is
     unset; nothing was read or changed."""
+
+
+class SchemaDrift(DatastoreError):
+    """A company datastore no longer has a table or column the declaration names: nothing is
+    carried out there until the declaration and the database agree again."""

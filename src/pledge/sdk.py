@@ -331,6 +331,42 @@ class Pledge:
             subject_id, purpose, **self._consent_options(channel, evidence, guardian_id)
         )
 
+    def record_choices(
+        self,
+        subject_id: str,
+        choices: Mapping[str, str],
+        *,
+        channel: str = "form",
+        evidence: Evidence | Mapping[str, str | None] | None = None,
+        guardian_id: str | None = None,
+    ) -> list[ConsentEvent]:
+        """Record several decisions made at once, a form's checkboxes say: all of them, or none.
+
+        Args:
+            subject_id: the person.
+            choices: purpose → ``granted``, ``withdrawn`` or ``refused``, for purposes based
+                on consent, in the order they were made.
+            channel: form, banner, api, gpc or import.
+            evidence: ``{"ip": …, "user_agent": …}``, kept with each decision.
+            guardian_id: the guardian deciding for a child.
+
+        Returns:
+            The recorded consent events, in the order of ``choices``.
+
+        Raises:
+            NotFound: no such subject or purpose.
+            ConsentError: a purpose does not take consent, or a child's grant lacks the
+                guardian; nothing is recorded then.
+            UsageError: no choice given.
+        """
+        options = self._consent_options(channel, evidence, guardian_id)
+        ledger = self.runtime.ledger
+        commands = [
+            ledger.check(subject_id, purpose, decision, **options)
+            for purpose, decision in choices.items()
+        ]
+        return ledger.record_commands(commands)
+
     def consents(self, subject_id: str) -> dict[str, ConsentState]:
         """The person's current consent decisions, by purpose.
 
@@ -347,9 +383,11 @@ class Pledge:
 
         Args:
             subject_id: the person.
-            scope: a purpose based on legitimate interests or a public task, ``*`` for all
-                of them, or ``direct_marketing``, which stops every direct-marketing purpose
-                whatever its basis (absolute, Art. 21(3)).
+            scope: a purpose based on legitimate interests or a public task, or one that
+                sells or shares personal information (an opt-out, CCPA 1798.120), ``*`` for
+                every purpose based on legitimate interests or a public task, or
+                ``direct_marketing``, which stops every direct-marketing purpose whatever its
+                basis (absolute, Art. 21(3)).
 
         Returns:
             The objection in force.
@@ -359,6 +397,22 @@ class Pledge:
             UsageError: an objection cannot apply to that purpose.
         """
         return self.runtime.objections.record(subject_id, scope, actor=self.actor)
+
+    def objections(self, subject_id: str, *, include_lifted: bool = False) -> list[Objection]:
+        """The person's objections, oldest first.
+
+        Args:
+            subject_id: the person.
+            include_lifted: also the objections that were lifted.
+
+        Returns:
+            The objections standing (or all of them).
+
+        Raises:
+            NotFound: no such subject.
+        """
+        found = self.runtime.objections.history(subject_id)
+        return found if include_lifted else [item for item in found if item.lifted_at is None]
 
     def lift_objection(self, subject_id: str, scope: str) -> Objection | None:
         """Lift an objection, when the person takes it back.

@@ -6,6 +6,7 @@ problem and nothing written; the OpenAPI document and its documentation.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import revise
 from tests.e2e.api_support import (
     API,
+    DECLARATION,
     TestClient,
     assert_problem,
     client,
@@ -27,6 +30,8 @@ from tests.e2e.api_support import (
 
 import pledge
 from pledge.app import Runtime, build_runtime
+from pledge.declaration import loads
+from pledge.subjects.model import Identity
 from pledge.web.api import keys
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
@@ -204,6 +209,174 @@ def test_the_receipt_uses_the_kantara_field_names(
     assert [purpose["purposeCategory"] for purpose in receipt["services"][0]["purposes"]] == [
         ["newsletter"]
     ]
+
+
+def test_a_batch_records_every_choice_in_order_in_one_call(
+    api: TestClient, admin: dict[str, str], subject_id: str, pledge_runtime: Runtime
+) -> None:
+    """A form's choices: one POST, one event each, consecutive in the chain."""
+    body = {
+        "decisions": [
+            {"purpose": "newsletter", "decision": "granted", "channel": "form"},
+            {"purpose": "analytics", "decision": "refused", "channel": "form"},
+        ]
+    }
+    before = counts(pledge_runtime)
+    response = api.post(f"{API}/subjects/{subject_id}/consent/batch", json=body, headers=admin)
+    assert response.status_code == 201, response.text
+    events = response.json()["events"]
+    assert [(event["purpose"], event["decision"], event["seq"]) for event in events] == [
+        ("newsletter", "granted", 1),
+        ("analytics", "refused", 2),
+    ]
+    assert events[1]["prev_hash"] == events[0]["hash"]
+    after = counts(pledge_runtime)
+    assert after["consent_events"] == before["consent_events"] + 2
+    assert after["audit_events"] == before["audit_events"] + 2
+    state = api.get(f"{API}/subjects/{subject_id}/consent", headers=admin).json()
+    assert {purpose: item["decision"] for purpose, item in state["purposes"].items()} == {
+        "newsletter": "granted",
+        "analytics": "refused",
+    }
+
+
+def test_a_recorded_decision_reads_back_the_same_from_the_history(
+    api: TestClient, admin: dict[str, str], subject_id: str
+) -> None:
+    """The answer to a write is the event the history then reads back, field for field."""
+    body = {
+        "purpose": "newsletter",
+        "decision": "granted",
+        "channel": "form",
+        "evidence": {"ip": "2001:db8::7", "user_agent": "Firefox"},
+    }
+    recorded = api.post(f"{API}/subjects/{subject_id}/consent", json=body, headers=admin)
+    assert recorded.headers["content-type"] == "application/json"
+    history = api.get(f"{API}/subjects/{subject_id}/consent/history", headers=admin).json()
+    assert history["events"] == [recorded.json()]
+    assert recorded.json()["occurred_at"].endswith("Z")
+
+
+def test_the_state_says_when_a_grant_expires(tmp_path: Path) -> None:
+    """With consent_max_age the state gives expires_at; without it, null."""
+    changed = revise(
+        DECLARATION,
+        (
+            "  analytics:\n    legal_basis: consent\n",
+            "  analytics:\n    legal_basis: consent\n    consent_max_age: P6M\n",
+        ),
+    )
+    served = build_runtime(settings(tmp_path), declaration=loads(changed), upgrade=True)
+    try:
+        api, admin = client(served), key(served, "admin")
+        body = {"identities": [{"kind": "email", "value": "ann@example.com"}]}
+        subject = api.post(f"{API}/subjects", json=body, headers=admin).json()["id"]
+        for purpose in ("analytics", "newsletter"):
+            consent(api, admin, subject, purpose, "granted")
+        purposes = api.get(f"{API}/subjects/{subject}/consent", headers=admin).json()["purposes"]
+        granted_at = dt.datetime.fromisoformat(purposes["analytics"]["updated_at"])
+        expires_at = dt.datetime.fromisoformat(purposes["analytics"]["expires_at"])
+        assert dt.timedelta(days=181) <= expires_at - granted_at <= dt.timedelta(days=184)
+        assert (expires_at.month - granted_at.month) % 12 == 6
+        assert expires_at.time() == granted_at.time()
+        assert purposes["newsletter"]["expires_at"] is None
+    finally:
+        served.close()
+
+
+# --- objections --------------------------------------------------------------------------------
+
+
+def test_an_objection_is_recorded_listed_and_lifted(
+    api: TestClient, admin: dict[str, str], subject_id: str, pledge_runtime: Runtime
+) -> None:
+    """201 when new, 200 when it stood; the decision follows; lifting brings processing back."""
+    objections = f"{API}/subjects/{subject_id}/objections"
+    ask = {"subject_id": subject_id, "purpose": "fraud_prevention"}
+    assert api.post(f"{API}/decisions", json=ask, headers=admin).json()["allowed"] is True
+    first = api.post(objections, json={"scope": "fraud_prevention"}, headers=admin)
+    assert first.status_code == 201, first.text
+    assert first.json()["scope"] == "fraud_prevention" and first.json()["lifted_at"] is None
+    again = api.post(objections, json={"scope": "fraud_prevention"}, headers=admin)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    denied = api.post(f"{API}/decisions", json=ask, headers=admin).json()
+    assert denied["allowed"] is False and denied["rule"] == "objected"
+    api.post(objections, json={"scope": "direct_marketing", "channel": "form"}, headers=admin)
+    listed = api.get(objections, headers=admin).json()
+    assert [item["scope"] for item in listed["objections"]] == [
+        "fraud_prevention",
+        "direct_marketing",
+    ]
+    lifted = api.delete(f"{objections}/fraud_prevention", headers=admin)
+    assert lifted.status_code == 200 and lifted.json()["lifted_at"] is not None
+    assert api.post(f"{API}/decisions", json=ask, headers=admin).json()["allowed"] is True
+    standing = api.get(objections, headers=admin).json()["objections"]
+    assert [item["scope"] for item in standing] == ["direct_marketing"]
+    everything = api.get(objections, params={"include_lifted": "true"}, headers=admin).json()
+    assert len(everything["objections"]) == 2
+    assert_problem(api.delete(f"{objections}/fraud_prevention", headers=admin), 404)
+    pledge_runtime.decider.flush()
+    recorded = api.get(
+        f"{API}/audit", params={"action": "objection.recorded"}, headers=admin
+    ).json()
+    assert [event["details"] for event in recorded["events"]] == [
+        {"scope": "fraud_prevention", "channel": "api"},
+        {"scope": "direct_marketing", "channel": "form"},
+    ]
+
+
+def test_an_objection_to_everything_is_lifted_by_its_scope(
+    api: TestClient, admin: dict[str, str], subject_id: str
+) -> None:
+    """The scope * travels in the path as it is."""
+    objections = f"{API}/subjects/{subject_id}/objections"
+    assert api.post(objections, json={"scope": "*"}, headers=admin).status_code == 201
+    assert api.delete(f"{objections}/*", headers=admin).json()["scope"] == "*"
+
+
+def test_a_gpc_signal_objects_to_sharing_on_legitimate_interests(tmp_path: Path) -> None:
+    """Sec-GPC: 1 on the browser's endpoint: the sharing purpose gets an objection, channel gpc."""
+    sharing = revise(
+        DECLARATION,
+        (
+            "  ads:\n",
+            "  lookalikes:\n"
+            "    legal_basis: legitimate_interests\n"
+            "    legitimate_interest: Finding customers like ours on ad networks.\n"
+            "    sale_or_sharing: true\n"
+            "    categories: [contact.email]\n"
+            "    retention: P6M\n"
+            "  ads:\n",
+        ),
+    )
+    served = build_runtime(settings(tmp_path), declaration=loads(sharing), upgrade=True)
+    try:
+        api, admin = client(served), key(served, "admin")
+        body = {"device_id": "device-4f1c2a9e", "choices": {}}
+        answer = api.post(f"{API}/public/consent", json=body, headers={"Sec-GPC": "1"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["gpc"] is True
+        assert answer.json()["consent"] == {"ads": "refused"}
+        subject = served.subjects.find(Identity.parse("device", "device-4f1c2a9e"))
+        objections = api.get(f"{API}/subjects/{subject}/objections", headers=admin).json()
+        assert [item["scope"] for item in objections["objections"]] == ["lookalikes"]
+        ask = {"subject_id": subject, "purpose": "lookalikes"}
+        decided = api.post(f"{API}/decisions", json=ask, headers=admin).json()
+        assert (decided["allowed"], decided["rule"]) == (False, "opted_out")
+    finally:
+        served.close()
+
+
+def test_objections_need_the_consent_scopes(
+    api: TestClient, pledge_runtime: Runtime, subject_id: str
+) -> None:
+    """consent:read lists them; recording and lifting need consent:write."""
+    reader = key(pledge_runtime, "consent:read")
+    objections = f"{API}/subjects/{subject_id}/objections"
+    assert api.get(objections, headers=reader).status_code == 200
+    assert_problem(api.post(objections, json={"scope": "*"}, headers=reader), 403)
+    assert_problem(api.delete(f"{objections}/*", headers=reader), 403)
+    assert_problem(api.get(objections, headers=key(pledge_runtime, "decisions")), 403)
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -482,6 +655,91 @@ BAD_REQUESTS = [
         {"subject_id": UNKNOWN_SUBJECT, "purpose": "newsletter"},
         404,
         id="decision-unknown-subject",
+    ),
+    pytest.param(
+        "POST",
+        f"/subjects/{SUBJECT}/consent/batch",
+        {
+            "decisions": [
+                {"purpose": "newsletter", "decision": "granted"},
+                {"purpose": "provide_service", "decision": "granted"},
+            ]
+        },
+        422,
+        id="batch-one-not-a-consent-purpose",
+    ),
+    pytest.param(
+        "POST",
+        f"/subjects/{SUBJECT}/consent/batch",
+        {
+            "decisions": [
+                {"purpose": "newsletter", "decision": "granted"},
+                {"purpose": "horoscopes", "decision": "granted"},
+            ]
+        },
+        404,
+        id="batch-one-unknown-purpose",
+    ),
+    pytest.param(
+        "POST",
+        f"/subjects/{SUBJECT}/consent/batch",
+        {
+            "decisions": [
+                {"purpose": "newsletter", "decision": "granted"},
+                {"purpose": "newsletter", "decision": "refused"},
+            ]
+        },
+        422,
+        id="batch-a-purpose-twice",
+    ),
+    pytest.param(
+        "POST", f"/subjects/{SUBJECT}/consent/batch", {"decisions": []}, 422, id="batch-empty"
+    ),
+    pytest.param(
+        "POST",
+        f"/subjects/{UNKNOWN_SUBJECT}/consent/batch",
+        {"decisions": [{"purpose": "newsletter", "decision": "granted"}]},
+        404,
+        id="batch-unknown-subject",
+    ),
+    pytest.param(
+        "POST",
+        f"/subjects/{SUBJECT}/objections",
+        {"scope": "analytics"},
+        422,
+        id="objection-to-a-consent-purpose",
+    ),
+    pytest.param(
+        "POST",
+        f"/subjects/{SUBJECT}/objections",
+        {"scope": "provide_service"},
+        422,
+        id="objection-to-a-contract-purpose",
+    ),
+    pytest.param(
+        "POST",
+        f"/subjects/{SUBJECT}/objections",
+        {"scope": "horoscopes"},
+        404,
+        id="objection-unknown-purpose",
+    ),
+    pytest.param(
+        "POST",
+        f"/subjects/{SUBJECT}/objections",
+        {"scope": "no spaces"},
+        422,
+        id="objection-malformed-scope",
+    ),
+    pytest.param(
+        "POST",
+        f"/subjects/{UNKNOWN_SUBJECT}/objections",
+        {"scope": "*"},
+        404,
+        id="objection-unknown-subject",
+    ),
+    pytest.param("DELETE", f"/subjects/{SUBJECT}/objections/*", None, 404, id="lift-no-objection"),
+    pytest.param(
+        "GET", f"/subjects/{UNKNOWN_SUBJECT}/objections", None, 404, id="objections-unknown"
     ),
     pytest.param("GET", f"/subjects/{UNKNOWN_SUBJECT}", None, 404, id="read-unknown-subject"),
     pytest.param("DELETE", f"/subjects/{UNKNOWN_SUBJECT}", None, 404, id="erase-unknown-subject"),

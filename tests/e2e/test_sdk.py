@@ -13,7 +13,7 @@ from tests.conftest import CLEAN_DECLARATION
 from pledge import Decision, Pledge, ProcessingDenied
 from pledge.config import generate_key
 from pledge.consent.proof import verify
-from pledge.errors import ConfigError, UsageError
+from pledge.errors import ConfigError, ConsentError, UsageError
 from pledge.store.tables import audit_events
 
 
@@ -185,3 +185,39 @@ def test_an_unsafe_key_is_refused(declaration_file: Path, database_url: str) -> 
         Pledge.open(declaration_file, database_url, secret_key="changeme")
     with pytest.raises(ConfigError, match="32 bytes"):
         Pledge.open(declaration_file, database_url, secret_key=b"too short")
+
+
+def test_a_forms_choices_are_recorded_together_or_not_at_all(
+    declaration_file: Path, database_url: str, secret_key: str
+) -> None:
+    """record_choices writes one event per choice in order; a bad one writes none."""
+    with Pledge.open(declaration_file, database_url, secret_key=secret_key) as pledge:
+        ann = pledge.subject(email="ann@example.com")
+        events = pledge.record_choices(ann, {"newsletter": "granted", "analytics": "refused"})
+        assert [(event.purpose, event.decision, event.seq) for event in events] == [
+            ("newsletter", "granted", 1),
+            ("analytics", "refused", 2),
+        ]
+        assert all(event.channel == "form" for event in events)
+        with pytest.raises(ConsentError, match="provide_service"):
+            pledge.record_choices(ann, {"analytics": "granted", "provide_service": "granted"})
+        assert pledge.consents(ann)["analytics"].decision == "refused"
+
+
+def test_objections_are_listed_standing_or_all(
+    declaration_file: Path, database_url: str, secret_key: str
+) -> None:
+    """object, lift_objection and objections() agree; lifted ones show on request."""
+    with Pledge.open(declaration_file, database_url, secret_key=secret_key) as pledge:
+        ann = pledge.subject(email="ann@example.com")
+        pledge.object(ann, "fraud_prevention")
+        pledge.object(ann, "direct_marketing")
+        assert not pledge.may_process(ann, "fraud_prevention")
+        pledge.lift_objection(ann, "fraud_prevention")
+        assert pledge.may_process(ann, "fraud_prevention")
+        assert [item.scope for item in pledge.objections(ann)] == ["direct_marketing"]
+        everything = pledge.objections(ann, include_lifted=True)
+        assert [(item.scope, item.lifted_at is None) for item in everything] == [
+            ("fraud_prevention", False),
+            ("direct_marketing", True),
+        ]

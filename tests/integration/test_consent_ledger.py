@@ -7,7 +7,10 @@ import hashlib
 
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import revise
+from tests.integration.conftest import CONSENT_DECLARATION
 
+from pledge import loads
 from pledge.consent.model import (
     Channel,
     ConsentDecision,
@@ -23,7 +26,9 @@ from pledge.consent.service import ConsentLedger
 from pledge.declaration import Declaration
 from pledge.enforcement import audit
 from pledge.enforcement.audit import AuditFilter
-from pledge.errors import ConsentError, NotFound
+from pledge.enforcement.decisions import Decider
+from pledge.enforcement.objections import Objections
+from pledge.errors import ConsentError, NotFound, UsageError
 from pledge.store.database import Database
 from pledge.store.tables import consent_events, consent_heads
 from pledge.subjects.model import Identity
@@ -140,6 +145,51 @@ def test_malformed_arguments_are_refused_and_nothing_is_written(
     with pytest.raises(ConsentError, match=message):
         ledger.grant(new_subject(subjects), "newsletter", **options)
     assert count_events(database) == 0
+
+
+def test_decisions_recorded_together_are_written_in_order_in_one_transaction(
+    ledger: ConsentLedger, subjects: Subjects
+) -> None:
+    """A form's choices take consecutive places in the chain, at one moment."""
+    ann = new_subject(subjects)
+    commands = [
+        ledger.check(ann, "newsletter", "granted", channel="form", actor="signup"),
+        ledger.check(ann, "analytics", "refused", channel="form", actor="signup"),
+    ]
+    events = ledger.record_commands(commands)
+    assert [(event.purpose, event.decision, event.seq) for event in events] == [
+        ("newsletter", ConsentDecision.GRANTED, 1),
+        ("analytics", ConsentDecision.REFUSED, 2),
+    ]
+    assert events[1].prev_hash == events[0].hash
+    assert len({event.occurred_at for event in events}) == 1
+    assert set(ledger.state(ann)) == {"newsletter", "analytics"}
+
+
+@pytest.mark.parametrize("in_callers_transaction", [False, True])
+def test_one_refused_decision_of_several_recorded_together_writes_none_of_them(
+    ledger: ConsentLedger, subjects: Subjects, database: Database, in_callers_transaction: bool
+) -> None:
+    """A child's grant without the guardian fails the whole unit, not just itself."""
+    child, _ = make_child(subjects)
+    commands = [
+        ledger.check(child, "analytics", "refused", channel="form", actor="signup"),
+        ledger.check(child, "newsletter", "granted", channel="form", actor="signup"),
+    ]
+    with pytest.raises(ConsentError, match="too young to consent alone"):
+        if in_callers_transaction:
+            with database.transaction() as connection:
+                ledger.record_commands(commands, connection=connection)
+        else:
+            ledger.record_commands(commands)
+    assert ledger.state(child) == {}
+    assert count_events(database) == 0
+
+
+def test_recording_no_decision_is_a_usage_error(ledger: ConsentLedger) -> None:
+    """An empty unit is a mistake of the caller, not a transaction that writes nothing."""
+    with pytest.raises(UsageError, match="no consent decision"):
+        ledger.record_commands([])
 
 
 def test_a_decision_is_audited_in_the_same_transaction(
@@ -446,6 +496,107 @@ def test_gpc_applies_only_in_the_configured_jurisdictions(
     assert country.gpc_applies("US-CO") and not country.gpc_applies("USA")
     everywhere = ConsentLedger(database, declaration, subjects, gpc_jurisdictions=("*",))
     assert everywhere.gpc_applies(None) and everywhere.gpc_applies("FR")
+
+
+GPC_DECLARATION = revise(
+    CONSENT_DECLARATION,
+    (
+        "  partner_sharing:\n",
+        "  lookalike_audiences:\n"
+        "    legal_basis: legitimate_interests\n"
+        "    legitimate_interest: Finding customers like ours on ad networks.\n"
+        "    sale_or_sharing: true\n"
+        "    categories: [contact.email]\n"
+        "    retention: P6M\n"
+        "  partner_sharing:\n",
+    ),
+)
+"""The consent declaration plus ``lookalike_audiences``: sharing on legitimate interests."""
+
+
+def test_gpc_objects_to_sale_and_sharing_that_does_not_rest_on_consent(
+    database: Database, subjects: Subjects
+) -> None:
+    """A legitimate-interests purpose that shares data gets an objection, channel gpc."""
+    declaration = loads(GPC_DECLARATION)
+    ledger = ConsentLedger(database, declaration, subjects)
+    decider = Decider(database, declaration, cache_seconds=60)
+    ledger.on_change = decider.invalidate
+    ann = new_subject(subjects)
+    try:
+        assert decider.may_process(ann, "lookalike_audiences").allowed
+        events = ledger.apply_gpc(ann, actor="browser")
+        assert {event.purpose for event in events} == {"personalised_ads", "partner_sharing"}
+        standing = Objections(database, declaration).standing(ann)
+        assert [objection.scope for objection in standing] == ["lookalike_audiences"]
+        with database.read() as connection:
+            recorded = audit.read(
+                connection, AuditFilter(subject_id=ann, action="objection.recorded")
+            )
+        assert [event.details for event in recorded] == [
+            {"scope": "lookalike_audiences", "channel": "gpc"}
+        ]
+        denied = decider.may_process(ann, "lookalike_audiences")  # the cache was told
+        assert not denied.allowed and denied.rule == "opted_out"
+        assert "CCPA 1798.120" in denied.reason
+        assert ledger.apply_gpc(ann, actor="browser") == []  # a second signal: nothing new
+        assert len(Objections(database, declaration).standing(ann)) == 1
+    finally:
+        ledger.close()
+        decider.close()
+
+
+def test_gpc_for_an_erased_subject_writes_nothing(database: Database, subjects: Subjects) -> None:
+    """Even when only objections would be recorded, the subject must exist and not be erased."""
+    declaration = loads(GPC_DECLARATION)
+    ledger = ConsentLedger(database, declaration, subjects)
+    objections = Objections(database, declaration)
+    ann = new_subject(subjects)
+    try:
+        ledger.apply_gpc(ann, actor="browser")  # every consent purpose decided now
+        objections.lift(ann, "lookalike_audiences", actor="test")
+        subjects.erase(ann, actor="test")
+        with pytest.raises(NotFound, match="erased"):
+            ledger.apply_gpc(ann, actor="browser")
+        with pytest.raises(NotFound, match="no subject"):
+            ledger.apply_gpc("0" * 26, actor="browser")
+        assert objections.standing(ann) == []
+    finally:
+        ledger.close()
+
+
+# --- how long consent lasts (consent_max_age) ----------------------------------------------------
+
+
+def test_the_state_says_when_a_grant_expires(database: Database, subjects: Subjects) -> None:
+    """A grant of a purpose with consent_max_age expires that long after it was recorded."""
+    declaration = loads(
+        revise(
+            CONSENT_DECLARATION,
+            ("    retention: P13M\n", "    retention: P13M\n    consent_max_age: P1Y\n"),
+        )
+    )
+    granted_at = dt.datetime(2026, 2, 28, 9, 30, tzinfo=dt.UTC)
+    ledger = ConsentLedger(database, declaration, subjects, clock=lambda: granted_at)
+    ann = new_subject(subjects)
+    try:
+        ledger.grant(ann, "analytics", channel="banner", actor="b")
+        ledger.grant(ann, "newsletter", channel="form", actor="f")
+        state = ledger.state(ann)
+        assert ledger.expires_at(state["analytics"]) == dt.datetime(
+            2027, 2, 28, 9, 30, tzinfo=dt.UTC
+        )
+        assert ledger.expires_at(state["newsletter"]) is None  # no maximum age declared
+        ledger.withdraw(ann, "analytics", channel="banner", actor="b")
+        assert ledger.expires_at(ledger.state(ann)["analytics"]) is None  # not a grant
+        termination = ledger.receipt(ann)["services"][0]["purposes"][0]["termination"]
+        assert "we then ask again" not in termination  # newsletter, granted, does not expire
+        ledger.grant(ann, "analytics", channel="banner", actor="b")
+        purposes = ledger.receipt(ann)["services"][0]["purposes"]
+        analytics = next(item for item in purposes if item["purposeCategory"] == ["analytics"])
+        assert "Your consent lasts 1 year; we then ask again." in analytics["termination"]
+    finally:
+        ledger.close()
 
 
 # --- parental consent (GDPR Art. 8) --------------------------------------------------------------

@@ -173,6 +173,37 @@ def test_a_clock_set_back_does_not_keep_a_stale_state(
         elsewhere.decider.close()
 
 
+def test_a_grant_expires_at_its_consent_max_age_even_in_a_long_cache(
+    store: Database, clock: Clock
+) -> None:
+    """The cached state is read again when a grant expires; the reason says to ask again."""
+    declaration = loads(
+        revise(
+            CLEAN_DECLARATION,
+            (
+                "  analytics:\n    legal_basis: consent\n",
+                "  analytics:\n    legal_basis: consent\n    consent_max_age: PT30M\n",
+            ),
+        )
+    )
+    here = open_runtime(store, declaration, clock, cache_seconds=3600)
+    try:
+        ann = new_subject(here)
+        here.ledger.grant(ann, "analytics", channel="banner", actor="test")
+        assert here.decider.may_process(ann, "analytics")  # cached for an hour from now
+        clock.advance(30 * 60 - 1)
+        assert here.decider.may_process(ann, "analytics")
+        clock.advance(1)
+        expired = here.decider.may_process(ann, "analytics")
+        assert not expired.allowed and expired.rule == "consent_expired"
+        assert "asks again after 30 minutes (consent_max_age PT30M)" in expired.reason
+        here.ledger.grant(ann, "analytics", channel="banner", actor="test")  # asked again
+        assert here.decider.may_process(ann, "analytics")
+    finally:
+        here.ledger.close()
+        here.decider.close()
+
+
 def test_an_unknown_subject_is_not_found(runtime: Runtime) -> None:
     """A decision about nobody is an error, not a denial, and is not audited."""
     with pytest.raises(NotFound, match="no subject"):

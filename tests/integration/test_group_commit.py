@@ -7,6 +7,7 @@ keeps the committer busy; everything recorded meanwhile waits, and forms the nex
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import threading
@@ -21,7 +22,7 @@ from sqlalchemy import func, select, text
 from tests.integration.conftest import CONSENT_DECLARATION
 
 from pledge import loads
-from pledge.consent.model import ConsentEvent
+from pledge.consent.model import ConsentEvent, RecordConsent
 from pledge.consent.proof import seal_checkpoint, verify
 from pledge.consent.service import ConsentLedger
 from pledge.enforcement import audit
@@ -167,7 +168,7 @@ def test_a_refused_decision_fails_alone_and_the_rest_of_its_batch_commits(
     ]
     with ThreadPoolExecutor(len(writes) + 1) as pool, writes_held(store):
         plug = pool.submit(ledger.grant, bob, "newsletter", channel="api", actor="t")
-        wait_until(lambda: ledger.committer.pending == 1)
+        wait_until(lambda: ledger.committer.in_flight == 1)  # its batch begun
         answers: list[Future[ConsentEvent]] = []
         for number, (subject_id, purpose, decision) in enumerate(writes, start=2):
             answers.append(
@@ -198,6 +199,125 @@ def test_a_refused_decision_fails_alone_and_the_rest_of_its_batch_commits(
     assert report.ok, report.problems[:3]
 
 
+def test_a_unit_with_a_refused_decision_fails_whole_and_the_rest_of_its_batch_commits(
+    store: Database, subjects: Subjects, ledger: ConsentLedger
+) -> None:
+    """Decisions submitted together share one fate; other callers in the batch keep theirs."""
+    ann, bob, guardian, child = (
+        person(subjects, name) for name in ("ann", "bob", "guardian", "child")
+    )
+    subjects.set_consent_age(
+        child,
+        consent_age_from=dt.datetime.now(dt.UTC) + dt.timedelta(days=365),
+        guardian_id=guardian,
+        actor="test",
+    )
+
+    def check(subject_id: str, purpose: str, decision: str) -> RecordConsent:
+        return ledger.check(subject_id, purpose, decision, channel="form", actor="t")
+
+    units = [
+        [check(ann, "newsletter", "granted"), check(ann, "analytics", "refused")],
+        [check(child, "analytics", "refused"), check(child, "newsletter", "granted")],
+        [check(bob, "analytics", "granted")],
+    ]
+    with ThreadPoolExecutor(len(units) + 1) as pool, writes_held(store):
+        plug = pool.submit(ledger.grant, bob, "newsletter", channel="api", actor="t")
+        wait_until(lambda: ledger.committer.in_flight == 1)  # its batch begun
+        answers = []
+        waiting = 1
+        for unit in units:
+            answers.append(pool.submit(ledger.record_commands, unit))
+            waiting += len(unit)
+            wait_until(lambda waiting=waiting: ledger.committer.pending == waiting)
+    assert plug.result().seq == 1
+    with pytest.raises(ConsentError, match="too young to consent alone"):
+        answers[1].result()
+    assert [(event.purpose, event.seq) for event in answers[0].result()] == [
+        ("newsletter", 1),
+        ("analytics", 2),
+    ]
+    assert [event.seq for event in answers[2].result()] == [2]
+    assert len({event.occurred_at for event in [*answers[0].result(), *answers[2].result()]}) == 1
+    assert ledger.state(child) == {}
+    assert consent_count(store) == 4
+    assert verify(store).ok
+
+
+def test_a_coroutine_waits_for_its_decisions_on_the_event_loop(
+    store: Database, subjects: Subjects, ledger: ConsentLedger
+) -> None:
+    """record_commands_async answers once committed, and raises a refusal like the others."""
+    ann = person(subjects, "ann")
+
+    async def record() -> list[ConsentEvent]:
+        commands = [
+            ledger.check(ann, "newsletter", "granted", channel="api", actor="t"),
+            ledger.check(ann, "analytics", "granted", channel="api", actor="t"),
+        ]
+        return await ledger.record_commands_async(commands)
+
+    async def refused() -> None:
+        unknown = ledger.check(
+            "01UNKNOWNSUBJECT0000000000", "newsletter", "granted", channel="api", actor="t"
+        )
+        await ledger.record_commands_async([unknown])
+
+    events = asyncio.run(record())
+    assert [event.seq for event in events] == [1, 2]
+    assert consent_count(store) == 2
+    with pytest.raises(NotFound, match="no subject 01UNKNOWNSUBJECT0000000000"):
+        asyncio.run(refused())
+    assert consent_count(store) == 2
+
+
+def test_a_decision_whose_waiting_coroutine_is_cancelled_is_still_committed(
+    store: Database, subjects: Subjects, ledger: ConsentLedger
+) -> None:
+    """A client that goes away does not take back a decision still waiting for its batch."""
+    ann, bob = person(subjects, "ann"), person(subjects, "bob")
+
+    async def record_then_cancel() -> None:
+        command = ledger.check(bob, "newsletter", "granted", channel="api", actor="t")
+        waiting = asyncio.ensure_future(ledger.record_commands_async([command]))
+        await asyncio.to_thread(wait_until, lambda: ledger.committer.pending == 2)  # queued
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    with ThreadPoolExecutor(1) as pool:
+        with writes_held(store):
+            plug = pool.submit(ledger.grant, ann, "newsletter", channel="api", actor="t")
+            wait_until(lambda: ledger.committer.in_flight == 1)  # its batch begun
+            asyncio.run(record_then_cancel())
+        assert plug.result(timeout=30).seq == 1
+    wait_until(lambda: consent_count(store) == 2)
+    assert ledger.state(bob)["newsletter"].granted
+
+
+def test_a_coroutine_whose_batch_does_not_begin_in_time_gets_store_unavailable(
+    store: Database, subjects: Subjects
+) -> None:
+    """As for a thread: after wait_seconds in the queue it is taken back, and not written."""
+    ledger = ConsentLedger(store, loads(CONSENT_DECLARATION), subjects, wait_seconds=0.2)
+    ann, bob = person(subjects, "ann"), person(subjects, "bob")
+
+    async def record() -> list[ConsentEvent]:
+        command = ledger.check(bob, "newsletter", "granted", channel="api", actor="t")
+        return await ledger.record_commands_async([command])
+
+    try:
+        with ThreadPoolExecutor(1) as pool, writes_held(store):
+            plug = pool.submit(ledger.grant, ann, "newsletter", channel="api", actor="t")
+            wait_until(lambda: ledger.committer.in_flight == 1)  # its batch begun
+            with pytest.raises(StoreUnavailable, match=r"not committed within 0\.2 s"):
+                asyncio.run(record())
+        assert plug.result(timeout=30).seq == 1
+    finally:
+        ledger.close()
+    assert ledger.state(bob) == {}
+
+
 def test_when_the_store_fails_every_caller_in_the_batch_gets_store_unavailable(
     store: Database, subjects: Subjects, ledger: ConsentLedger
 ) -> None:
@@ -214,7 +334,7 @@ def test_when_the_store_fails_every_caller_in_the_batch_gets_store_unavailable(
     with ThreadPoolExecutor(len(people) + 1) as pool:
         with writes_held(store):
             plug = pool.submit(ledger.grant, people[0], "analytics", channel="api", actor="t")
-            wait_until(lambda: ledger.committer.pending == 1)
+            wait_until(lambda: ledger.committer.in_flight == 1)  # its batch begun
             batch = [
                 pool.submit(ledger.grant, subject_id, "newsletter", channel="api", actor="t")
                 for subject_id in people
@@ -279,7 +399,7 @@ def test_a_decision_whose_batch_does_not_begin_in_time_is_taken_back(
         with ThreadPoolExecutor(2) as pool:
             with writes_held(store):
                 plug = pool.submit(ledger.grant, ann, "newsletter", channel="api", actor="t")
-                wait_until(lambda: ledger.committer.pending == 1)
+                wait_until(lambda: ledger.committer.in_flight == 1)  # its batch begun
                 with pytest.raises(StoreUnavailable, match=r"not committed within 0\.2 s"):
                     ledger.grant(bob, "newsletter", channel="api", actor="t")
                 time.sleep(0.3)

@@ -23,9 +23,11 @@ from pledge.errors import NotFound, UsageError
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(days=365)
 EARLIER = NOW - dt.timedelta(days=1)
+SIX_MONTHS_AGO = dt.datetime(2025, 12, 1, 12, 0, tzinfo=dt.UTC)  # to the second
 GUARDIAN = "01GUARDIAN0000000000000000"
 
-# Every legal basis, direct marketing on two bases, a sale, and a purpose without a basis.
+# Every legal basis, direct marketing on two bases, sales on three, a purpose without a basis,
+# and one whose consent lasts six months.
 MORE_PURPOSES = """purposes:
   marketing_email:
     legal_basis: legitimate_interests
@@ -49,6 +51,22 @@ MORE_PURPOSES = """purposes:
     legal_basis: consent
     categories: [device.ip_address]
     sale_or_sharing: true
+    retention: P1Y
+  lookalike_audiences:
+    legal_basis: legitimate_interests
+    legitimate_interest: Finding customers like ours on ad networks.
+    categories: [contact.email]
+    sale_or_sharing: true
+    retention: P6M
+  data_resale:
+    legal_basis: contract
+    categories: [contact.email]
+    sale_or_sharing: true
+    retention: P1Y
+  product_tips:
+    legal_basis: consent
+    categories: [contact.email]
+    consent_max_age: P6M
     retention: P1Y
   undecided:
     categories: [contact.email]
@@ -158,6 +176,33 @@ CASES = [
      "opted_out", "sells or shares personal information (CCPA 1798.120)"),
     ("a sale with consent runs", state(grants=["ad_sharing"]), "ad_sharing", None, True,
      "allowed", "consented"),
+    ("sharing on legitimate interests runs without an opt-out", state(),
+     "lookalike_audiences", None, True, "allowed", "has not objected"),
+    ("an objection is the opt-out of sharing on legitimate interests",
+     state(objections=["lookalike_audiences"]), "lookalike_audiences", None, False,
+     "opted_out", "sells or shares personal information (CCPA 1798.120)"),
+    ("an opt-out stops a sale even on a contract", state(objections=["data_resale"]),
+     "data_resale", None, False, "opted_out", "opted out of data_resale"),
+    ("a sale on a contract runs without an opt-out", state(), "data_resale", None, True,
+     "allowed", "contract"),
+    ("a grant younger than consent_max_age counts",
+     state(consents={"product_tips": ConsentRecord("granted", None, EARLIER)}),
+     "product_tips", None, True, "allowed", "the subject consented"),
+    ("a grant a second younger than consent_max_age still counts",
+     state(consents={"product_tips": ConsentRecord(
+         "granted", None, SIX_MONTHS_AGO + dt.timedelta(seconds=1))}),
+     "product_tips", None, True, "allowed", "the subject consented"),
+    ("a grant as old as consent_max_age has expired",
+     state(consents={"product_tips": ConsentRecord("granted", None, SIX_MONTHS_AGO)}),
+     "product_tips", None, False, "consent_expired",
+     "consent to product_tips was given on 2025-12-01 and has expired: the declaration asks"
+     " again after 6 months (consent_max_age P6M)"),
+    ("a grant of unknown age has expired where consent lasts a while",
+     state(grants=["product_tips"]), "product_tips", None, False, "consent_expired",
+     "is of unknown age"),
+    ("an expired grant is not refreshed by a withdrawal's date",
+     state(consents={"product_tips": ConsentRecord("withdrawn", None, EARLIER)}),
+     "product_tips", None, False, "consent_withdrawn", "was withdrawn"),
 ]  # fmt: skip
 
 
@@ -301,12 +346,30 @@ def test_a_restricted_subject_is_disclosed_to_no_one(declaration: Declaration) -
 # --- objection scopes --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("scope", ["*", "direct_marketing", "fraud_prevention", "newsletter"])
-def test_objections_are_accepted_where_article_21_applies(
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "*",
+        "direct_marketing",
+        "fraud_prevention",
+        "newsletter",
+        "lookalike_audiences",
+        "data_resale",
+    ],
+)
+def test_objections_are_accepted_where_article_21_or_an_opt_out_applies(
     declaration: Declaration, scope: str
 ) -> None:
-    """Everything, direct marketing, a legitimate-interests purpose, a marketing purpose."""
+    """Everything, direct marketing, legitimate interests, marketing, a sale on any basis."""
     rules_for(declaration).check_scope(scope)
+
+
+def test_an_opt_out_of_a_sale_based_on_consent_points_to_withdrawal(
+    declaration: Declaration,
+) -> None:
+    """Consent to a sale is withdrawn, not objected to."""
+    with pytest.raises(UsageError, match="withdraw consent instead"):
+        rules_for(declaration).check_scope("ad_sharing")
 
 
 def test_an_objection_to_a_consent_purpose_points_to_withdrawal(

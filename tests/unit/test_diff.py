@@ -73,6 +73,7 @@ purposes:
     legal_basis: consent
     categories: [contact.email]
     retention: P2Y after consent_withdrawn
+    consent_max_age: P1Y
     direct_marketing: true
     sale_or_sharing: false
     targeted_advertising: false
@@ -109,6 +110,7 @@ recipients:
     safeguard_details: Annex to the processing agreement.
     obligations: Processes data only on our instructions.
     privacy_policy: https://plausible.example/privacy
+    webhook: {url: https://plausible.example/pledge, secret: "${PLAUSIBLE_HOOK_SECRET}"}
 disclosures:
   legal_obligation: {description: When the law requires it., notice: true}
 cookies:

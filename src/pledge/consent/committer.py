@@ -13,7 +13,14 @@ What a caller is told, exactly
     has committed; a batch that fails to commit (the database is down, or anything else
     goes wrong) fails for every caller in it, with the error, and writes nothing. A
     decision the database refuses on its own (unknown or erased subject, a child without
-    the guardian) fails alone; the rest of its batch is committed.
+    the guardian) fails alone; the rest of its batch is committed. Several decisions
+    submitted together (:meth:`GroupCommitter.submit_many`, one request's choices) are one
+    unit: all are committed, in one transaction, or none is.
+
+Waiting without a thread
+    :meth:`GroupCommitter.submit_async` is the same for a coroutine: it waits on the event
+    loop, not in a thread of its own, so a server answering many writes at once does not
+    hand each to a worker thread only to wait there.
 
 What a crash can lose
     Nothing that was acknowledged. A decision waiting for its batch, or in a batch whose
@@ -33,6 +40,7 @@ the thread; the thread is a daemon and never keeps a finished process alive.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import collections
 import copy
@@ -51,7 +59,8 @@ from pledge.store.database import Database
 
 _logger = logging.getLogger(__name__)
 
-_Write = tuple[RecordConsent, "Future[ConsentEvent]"]
+_Write = tuple[tuple[RecordConsent, ...], "Future[list[ConsentEvent]]"]
+"""One submission: its decisions (committed together or not at all) and its caller's answer."""
 
 
 class GroupCommitter:
@@ -59,11 +68,11 @@ class GroupCommitter:
 
     Args:
         database: Pledge's store.
-        append: writes a batch inside a transaction and gives one outcome per command
+        append: writes a batch of units inside a transaction and gives one outcome per unit
             (:meth:`pledge.consent.writer.ChainWriter.append`).
         on_commit: called with each subject id a committed batch changed, before its
             callers are answered (cache invalidation).
-        batch_size: the most decisions one transaction holds.
+        batch_size: the most decisions one transaction holds (a larger unit goes alone).
         wait_seconds: how long a caller waits for its batch to begin before
             :class:`~pledge.errors.StoreUnavailable`.
     """
@@ -71,7 +80,7 @@ class GroupCommitter:
     def __init__(
         self,
         database: Database,
-        append: Callable[[Connection, Sequence[RecordConsent]], list[Outcome]],
+        append: Callable[[Connection, Sequence[Sequence[RecordConsent]]], list[Outcome]],
         *,
         on_commit: Callable[[str], None],
         batch_size: int = 500,
@@ -85,8 +94,9 @@ class GroupCommitter:
         self.batch_size = batch_size
         self.wait_seconds = wait_seconds
         self._pending: collections.deque[_Write] = collections.deque()
-        self._in_flight = 0  # taken from the queue, not yet answered
-        self._lock = threading.Lock()  # guards _closed and _thread against submit()
+        self._queued = 0  # decisions in _pending
+        self._in_flight = 0  # decisions taken from the queue, not yet answered
+        self._lock = threading.Lock()  # guards _closed, _thread and _queued against submitters
         self._wake = threading.Event()
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -94,7 +104,12 @@ class GroupCommitter:
     @property
     def pending(self) -> int:
         """How many decisions wait for their batch or are being committed."""
-        return len(self._pending) + self._in_flight
+        return self._queued + self._in_flight
+
+    @property
+    def in_flight(self) -> int:
+        """How many decisions are in the batch being committed."""
+        return self._in_flight
 
     def submit(self, command: RecordConsent) -> ConsentEvent:
         """Record a decision in the next batch and wait until it is committed.
@@ -112,25 +127,83 @@ class GroupCommitter:
                 ``wait_seconds``; nothing of this decision was written.
             UsageError: the committer is closed.
         """
-        future: Future[ConsentEvent] = Future()
-        with self._lock:
-            if self._closed:
-                raise UsageError("the consent ledger is closed")
-            self._pending.append((command, future))
-            if self._thread is None:
-                self._start()
-        self._wake.set()
+        return self.submit_many([command])[0]
+
+    def submit_many(self, commands: Sequence[RecordConsent]) -> list[ConsentEvent]:
+        """Record decisions as one unit in the next batch and wait until they are committed.
+
+        Args:
+            commands: the decisions, their arguments checked, in the order they were made.
+
+        Returns:
+            The committed events, in the same order.
+
+        Raises:
+            NotFound: the subject of one of them does not exist or was erased.
+            ConsentError: one of them is a child's grant without the recorded guardian.
+            StoreUnavailable: the batch could not be committed, or did not begin within
+                ``wait_seconds``.
+            UsageError: the committer is closed.
+
+            Whatever is raised, none of the decisions was written.
+        """
+        future = self._enqueue(commands)
         try:
             return future.result(timeout=self.wait_seconds)
         except TimeoutError:
             if future.done():  # the write itself failed with a timeout of its own
                 raise
             if future.cancel():  # still queued: taken back, never written
-                raise StoreUnavailable(
-                    "Pledge's database is unavailable: the consent decision was not committed"
-                    f" within {self.wait_seconds:g} s"
-                ) from None
+                raise self._not_begun() from None
         return future.result()  # its batch is being committed: the outcome is the answer
+
+    async def submit_async(self, commands: Sequence[RecordConsent]) -> list[ConsentEvent]:
+        """:meth:`submit_many` for a coroutine: waits on the running event loop, not a thread.
+
+        If the awaiting task is cancelled (the client went away), the decisions stay in their
+        batch and are committed all the same, as a thread waiting in :meth:`submit_many` would
+        have them.
+
+        Args:
+            commands: the decisions, their arguments checked, in the order they were made.
+
+        Returns:
+            The committed events, in the same order.
+
+        Raises:
+            NotFound, ConsentError, StoreUnavailable, UsageError: as :meth:`submit_many`.
+        """
+        future = self._enqueue(commands)
+        answer = asyncio.wrap_future(future)
+        try:
+            return await asyncio.wait_for(asyncio.shield(answer), self.wait_seconds)
+        except TimeoutError:
+            if future.done():
+                raise
+            if future.cancel():
+                raise self._not_begun() from None
+        return await answer
+
+    def _enqueue(self, commands: Sequence[RecordConsent]) -> Future[list[ConsentEvent]]:
+        unit = tuple(commands)
+        if not unit:
+            raise UsageError("no consent decision to record")
+        future: Future[list[ConsentEvent]] = Future()
+        with self._lock:
+            if self._closed:
+                raise UsageError("the consent ledger is closed")
+            self._pending.append((unit, future))
+            self._queued += len(unit)
+            if self._thread is None:
+                self._start()
+        self._wake.set()
+        return future
+
+    def _not_begun(self) -> StoreUnavailable:
+        return StoreUnavailable(
+            "Pledge's database is unavailable: the consent decision was not committed"
+            f" within {self.wait_seconds:g} s"
+        )
 
     def close(self) -> None:
         """Commit the decisions waiting, then stop the thread. Safe to call twice."""
@@ -167,15 +240,18 @@ class GroupCommitter:
         """
         pending = self._pending
         batch: list[_Write] = []
-        taken = 0
-        while pending and len(batch) < self.batch_size:
-            write = pending.popleft()
-            taken += 1
-            if write[1].set_running_or_notify_cancel():  # False: its caller gave up
-                batch.append(write)
+        size = taken = 0
+        with self._lock:  # _queued is shared with submitters
+            while pending and (not batch or size + len(pending[0][0]) <= self.batch_size):
+                write = pending.popleft()
+                taken += 1
+                self._queued -= len(write[0])
+                if write[1].set_running_or_notify_cancel():  # False: its caller gave up
+                    batch.append(write)
+                    size += len(write[0])
+            self._in_flight = size
         if not batch:
             return taken > 0
-        self._in_flight = len(batch)
         try:
             self._commit(batch)
         finally:
@@ -188,15 +264,16 @@ class GroupCommitter:
     def _commit(self, batch: list[_Write]) -> None:
         try:
             with self.database.transaction() as connection:
-                outcomes = self.append(connection, [command for command, _ in batch])
+                outcomes = self.append(connection, [unit for unit, _ in batch])
         except Exception as error:  # rolled back: nothing of the batch is written
             for _, future in batch:
                 future.set_exception(_own_copy(error))
             return
         changed = {
             command.subject_id: None
-            for (command, _), outcome in zip(batch, outcomes, strict=True)
-            if isinstance(outcome, ConsentEvent)
+            for (unit, _), outcome in zip(batch, outcomes, strict=True)
+            if not isinstance(outcome, Exception)
+            for command in unit
         }
         for subject_id in changed:
             try:
@@ -204,10 +281,10 @@ class GroupCommitter:
             except Exception:  # committed: a failing listener must not make it look failed
                 _logger.exception("on_commit failed for subject %s", subject_id)
         for (_, future), outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, ConsentEvent):
-                future.set_result(outcome)
-            else:
+            if isinstance(outcome, Exception):
                 future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
 
 
 def _own_copy(error: Exception) -> Exception:

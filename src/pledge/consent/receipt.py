@@ -115,6 +115,11 @@ def _purpose(declaration: Declaration, key: str) -> dict[str, Any]:
         "termination": (
             "You can withdraw your consent at any time, as easily as you gave it; the data is"
             f" then kept {retention_phrase(purpose.retention)}."
+            + (
+                f" Your consent lasts {purpose.consent_max_age.describe()}; we then ask again."
+                if purpose.consent_max_age is not None
+                else ""
+            )
         ),
         "thirdPartyDisclosure": bool(third_parties),
         "thirdPartyName": ", ".join(third_parties),

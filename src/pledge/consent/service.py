@@ -14,6 +14,7 @@ transaction (``connection=``) is written at once, in it. Both write with
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Required, TypedDict, Unpack
@@ -23,6 +24,7 @@ from sqlalchemy import event as sqlalchemy_event
 
 from pledge.clock import Clock, utc_now
 from pledge.consent.committer import GroupCommitter
+from pledge.consent.gpc import consent_opt_outs, object_to_sharing
 from pledge.consent.model import (
     Channel,
     ConsentDecision,
@@ -37,7 +39,8 @@ from pledge.consent.model import (
 from pledge.consent.receipt import build_receipt
 from pledge.consent.writer import ChainWriter, evidence_field
 from pledge.declaration.model import Declaration, LegalBasis
-from pledge.errors import NotFound
+from pledge.enforcement.model import expires_at
+from pledge.errors import NotFound, UsageError
 from pledge.proof import GENESIS
 from pledge.store.database import Database
 from pledge.store.tables import consent_events, consent_heads, consent_state
@@ -171,7 +174,43 @@ class ConsentLedger:
             StoreUnavailable: the database cannot be reached; nothing was written.
             UsageError: the ledger is closed (and no ``connection`` was given).
         """
-        command = check_decision(
+        command = self.check(
+            subject_id,
+            purpose,
+            decision,
+            channel=channel,
+            actor=actor,
+            evidence=evidence,
+            guardian_id=guardian_id,
+            notice_hash=notice_hash,
+        )
+        return self.record_commands([command], connection=connection)[0]
+
+    def check(
+        self,
+        subject_id: str,
+        purpose: str,
+        decision: ConsentDecision | str,
+        *,
+        channel: Channel | str,
+        actor: str,
+        evidence: Evidence | None = None,
+        guardian_id: str | None = None,
+        notice_hash: str | None = None,
+    ) -> RecordConsent:
+        """The command recording a decision, after every check that needs no database.
+
+        The arguments are those of :meth:`record`; record the command (with others) with
+        :meth:`record_commands` or :meth:`record_commands_async`.
+
+        Returns:
+            The command.
+
+        Raises:
+            NotFound: the purpose is not declared.
+            ConsentError: the purpose does not take consent, or an argument is malformed.
+        """
+        return check_decision(
             self.declaration,
             self._notices,
             subject_id,
@@ -183,11 +222,54 @@ class ConsentLedger:
             guardian_id=guardian_id,
             notice_hash=notice_hash,
         )
+
+    def record_commands(
+        self, commands: Sequence[RecordConsent], *, connection: Connection | None = None
+    ) -> list[ConsentEvent]:
+        """Record checked decisions together: all of them are committed, or none.
+
+        Several decisions about one subject take consecutive places in its chain, in order.
+
+        Args:
+            commands: from :meth:`check`, in the order they were made (at least one).
+            connection: the caller's transaction, as for :meth:`record`; without it the
+                decisions are committed by the ledger's committer before the call returns.
+
+        Returns:
+            The recorded events, in the order of ``commands``.
+
+        Raises:
+            NotFound: a subject does not exist or was erased.
+            ConsentError: a child's grant lacks its guardian.
+            StoreUnavailable: the database cannot be reached.
+            UsageError: no command, or the ledger is closed (and no ``connection`` given).
+
+            Whatever is raised, none of the decisions was written.
+        """
         if connection is None:
-            return self.committer.submit(command)  # on_change is called by the committer
-        event = self._append(connection, [command])[0]
-        self._notify_on_commit(connection, subject_id)
-        return event
+            return self.committer.submit_many(commands)  # on_change: called by the committer
+        if not commands:
+            raise UsageError("no consent decision to record")
+        events = self._append(connection, commands)
+        for subject_id in dict.fromkeys(command.subject_id for command in commands):
+            self._notify_on_commit(connection, subject_id)
+        return events
+
+    async def record_commands_async(self, commands: Sequence[RecordConsent]) -> list[ConsentEvent]:
+        """:meth:`record_commands` for a coroutine: waits for the commit on the event loop.
+
+        The web API records this way, so that a request waiting for its batch holds no thread.
+
+        Args:
+            commands: from :meth:`check`, in the order they were made (at least one).
+
+        Returns:
+            The recorded events, in the order of ``commands``.
+
+        Raises:
+            NotFound, ConsentError, StoreUnavailable, UsageError: as :meth:`record_commands`.
+        """
+        return await self.committer.submit_async(commands)
 
     def grant(
         self, subject_id: str, purpose: str, **options: Unpack[RecordOptions]
@@ -234,14 +316,14 @@ class ConsentLedger:
         """
         return self.record(subject_id, purpose, ConsentDecision.REFUSED, **options)
 
-    def _append(self, connection: Connection, commands: list[RecordConsent]) -> list[ConsentEvent]:
-        """Write the commands in the caller's transaction, or raise the first refusal."""
-        events: list[ConsentEvent] = []
-        for outcome in self.writer.append(connection, commands):
-            if not isinstance(outcome, ConsentEvent):
-                raise outcome
-            events.append(outcome)
-        return events
+    def _append(
+        self, connection: Connection, commands: Sequence[RecordConsent]
+    ) -> list[ConsentEvent]:
+        """Write the commands in the caller's transaction as one unit, or raise its refusal."""
+        outcome = self.writer.append(connection, [commands])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     def _notify_on_commit(self, connection: Connection, subject_id: str) -> None:
         def committed(_: Connection) -> None:
@@ -288,6 +370,25 @@ class ConsentLedger:
             )
             for row in rows
         }
+
+    def expires_at(self, state: ConsentState) -> dt.datetime | None:
+        """When a grant stops counting and the person must be asked again.
+
+        Args:
+            state: a subject's current decision about a purpose.
+
+        Returns:
+            The moment, from the purpose's ``consent_max_age``; None when the decision is not
+            a grant, or the purpose sets no maximum age.
+        """
+        purpose = self.declaration.purposes.get(state.purpose)
+        if (
+            state.decision is not ConsentDecision.GRANTED
+            or purpose is None
+            or purpose.consent_max_age is None
+        ):
+            return None
+        return expires_at(state.updated_at, purpose.consent_max_age)
 
     def history(
         self,
@@ -424,48 +525,40 @@ class ConsentLedger:
     ) -> list[ConsentEvent]:
         """Honour a Global Privacy Control signal (11 CCR §7025): opt out of sale and sharing.
 
-        For every consent purpose marked ``sale_or_sharing`` or ``targeted_advertising``: a
-        grant is withdrawn, a purpose never decided is refused, one already withdrawn or
-        refused is left alone. All with channel ``gpc``, in one transaction.
+        For every purpose marked ``sale_or_sharing`` or ``targeted_advertising``: if it is
+        based on consent, a grant is withdrawn, a purpose never decided is refused, and one
+        already withdrawn or refused is left alone; if it rests on another basis (legitimate
+        interests, say), an objection to it is recorded, unless one stands. All with channel
+        ``gpc``, in one transaction (see :mod:`pledge.consent.gpc`).
 
         Args:
             subject_id: the person whose browser sent the signal.
             jurisdiction: where the request comes from; nothing happens where GPC does not
                 apply.
-            evidence: IP address and user agent of the request.
+            evidence: IP address and user agent of the request (kept with consent events).
             actor: who recorded it.
 
         Returns:
-            The events recorded (none when nothing needed changing or GPC does not apply).
+            The consent events recorded (none when nothing needed changing or GPC does not
+            apply); the objections are read with
+            :meth:`pledge.enforcement.objections.Objections.standing`.
+
+        Raises:
+            NotFound: no such subject, or it was erased.
         """
         if not self.gpc_applies(jurisdiction):
             return []
-        targets = [key for key in self._gpc_purposes if key in self._notices]
+        notices = {key: self._notices[key] for key in self._gpc_purposes if key in self._notices}
+        others = [key for key in self._gpc_purposes if key not in self._notices]
         with self.database.transaction() as connection:
-            rows = connection.execute(
-                select(consent_state.c.purpose, consent_state.c.decision).where(
-                    consent_state.c.subject_id == subject_id,
-                    consent_state.c.purpose.in_(targets or [""]),
-                )
-            ).all()
-            decided = dict(rows)
-            commands = [
-                RecordConsent(
-                    subject_id=subject_id,
-                    purpose=purpose,
-                    decision=ConsentDecision.WITHDRAWN
-                    if decided.get(purpose)
-                    else ConsentDecision.REFUSED,
-                    channel=Channel.GPC,
-                    actor=actor,
-                    notice_hash=self._notices[purpose],
-                    evidence=evidence,
-                )
-                for purpose in targets
-                if decided.get(purpose) not in (ConsentDecision.WITHDRAWN, ConsentDecision.REFUSED)
-            ]
+            commands = consent_opt_outs(
+                connection, subject_id, notices, actor=actor, evidence=evidence
+            )
             recorded = self._append(connection, commands) if commands else []
-        if recorded:
+            objected = object_to_sharing(
+                connection, subject_id, others, actor=actor, clock=self.clock
+            )
+        if recorded or objected:
             self._notify(subject_id)
         return recorded
 

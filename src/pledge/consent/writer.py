@@ -35,8 +35,8 @@ from pledge.store.tables import consent_events, consent_heads, consent_state, su
 from pledge.subjects.crypto import KeyDestroyed
 from pledge.subjects.service import Subjects
 
-Outcome = ConsentEvent | Exception
-"""What became of one command: its event, or why it alone was refused."""
+Outcome = list[ConsentEvent] | Exception
+"""What became of one unit of commands: its events, or why it was refused (then none is written)."""
 
 _STATE_CHANGES = ("decision", "guardian_id", "event_id", "updated_at")
 
@@ -64,41 +64,44 @@ class ChainWriter:
         self.declaration_digest = declaration_digest
         self.clock = clock
 
-    def append(self, connection: Connection, commands: Sequence[RecordConsent]) -> list[Outcome]:
-        """Append the commands in ``connection``'s transaction; the caller commits.
+    def append(
+        self, connection: Connection, units: Sequence[Sequence[RecordConsent]]
+    ) -> list[Outcome]:
+        """Append units of commands in ``connection``'s transaction; the caller commits.
 
-        A command whose subject is unknown, erased, or a child granting without the recorded
-        guardian is refused alone (its outcome is the error, as :meth:`ConsentLedger.record`
-        raises it); the others are written. An error of the database propagates: the caller
-        rolls the whole transaction back.
+        A unit is the decisions of one caller, written all or none: a unit with a command
+        whose subject is unknown, erased, or a child granting without the recorded guardian
+        is refused whole (its outcome is the first such error, as
+        :meth:`ConsentLedger.record` raises it); the other units are written. An error of the
+        database propagates: the caller rolls the whole transaction back.
 
         Args:
             connection: a connection in a write transaction.
-            commands: the decisions to record, in the order they were made.
+            units: the decisions to record, grouped by caller, in the order they were made.
 
         Returns:
-            One outcome per command, in the same order.
+            One outcome per unit, in the same order: its events, or the error.
         """
         now = self.clock()
-        outcomes: list[Outcome | None] = [None] * len(commands)
-        found = self._subjects(connection, {command.subject_id for command in commands})
+        outcomes: list[Outcome | None] = [None] * len(units)
+        found = self._subjects(
+            connection, {command.subject_id for unit in units for command in unit}
+        )
         accepted: list[tuple[int, RecordConsent, str, bytes | None]] = []
-        for index, command in enumerate(commands):
+        for index, unit in enumerate(units):
+            prepared: list[tuple[int, RecordConsent, str, bytes | None]] = []
             try:
-                _check_subject(found.get(command.subject_id), command, now)
-                event_id = new_id()
-                sealed = None
-                if command.evidence is not None:
-                    sealed = self.subjects.encrypt(
-                        connection,
-                        command.subject_id,
-                        evidence_field(event_id),
-                        command.evidence.to_json(),
-                    )
+                for command in unit:  # every check first: a refused unit encrypts nothing
+                    _check_subject(found.get(command.subject_id), command, now)
+                for command in unit:
+                    event_id = new_id()
+                    evidence = self._seal(connection, command, event_id)
+                    prepared.append((index, command, event_id, evidence))
             except (PledgeError, KeyDestroyed) as error:
                 outcomes[index] = error
                 continue
-            accepted.append((index, command, event_id, sealed))
+            accepted += prepared
+            outcomes[index] = []
         if not accepted:
             return _complete(outcomes)
         heads = self._lock_heads(connection, {command.subject_id for _, command, _, _ in accepted})
@@ -134,12 +137,22 @@ class ChainWriter:
                 "updated_at": now,
             }
             entries.append(_audit_entry(command, event_id, seq + 1, now))
-            outcomes[index] = _event(command, row, previous, digest)
+            written = outcomes[index]
+            assert isinstance(written, list)
+            written.append(_event(command, row, previous, digest))
         connection.execute(_INSERT_EVENTS, events)
         _move_heads(connection, heads, now)
         _upsert_states(connection, list(states.values()))
         audit.append(connection, entries, clock=self.clock)  # its lock last: held briefly
         return _complete(outcomes)
+
+    def _seal(self, connection: Connection, command: RecordConsent, event_id: str) -> bytes | None:
+        """The command's evidence, encrypted under its subject's key for this event."""
+        if command.evidence is None:
+            return None
+        return self.subjects.encrypt(
+            connection, command.subject_id, evidence_field(event_id), command.evidence.to_json()
+        )
 
     def _subjects(self, connection: Connection, subject_ids: set[str]) -> dict[str, Any]:
         rows = connection.execute(_SUBJECTS, {"subject_ids": sorted(subject_ids)})

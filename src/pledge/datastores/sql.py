@@ -95,7 +95,9 @@ class SqlDatastore:
             if url.get_backend_name() in ("postgresql", "mysql", "mariadb"):
                 arguments["connect_timeout"] = _CONNECT_TIMEOUT
             try:
-                self._engine = create_engine(url, connect_args=arguments, pool_pre_ping=True)
+                # No pre-ping: a datastore is opened for one step of a job and closed after it,
+                # so its connections are fresh; a ping would cost a round trip per query batch.
+                self._engine = create_engine(url, connect_args=arguments)
             except (ArgumentError, NoSuchModuleError) as error:
                 raise DatastoreError(f"datastore '{self.name}': {error}") from None
         return self._engine

@@ -412,6 +412,26 @@ class Purpose(_Model):
     automated_decision: AutomatedDecision | None = Field(
         None, description="Solely automated decisions with legal or similar effect."
     )
+    consent_max_age: DurationText | None = Field(
+        None, description="How long a grant counts before the person is asked again, e.g. P1Y."
+    )
+
+    @model_validator(mode="after")
+    def _max_age_for_consent(self) -> Self:
+        """Only consent expires, and only after some time."""
+        if self.consent_max_age is None:
+            return self
+        if self.legal_basis is not LegalBasis.CONSENT:
+            raise PydanticCustomError(
+                "consent_max_age",
+                "consent_max_age applies to purposes based on consent; this one is based on"
+                f" {self.legal_basis.value if self.legal_basis else 'no legal basis'}",
+            )
+        if not self.consent_max_age.parts:
+            raise PydanticCustomError(
+                "consent_max_age", "consent_max_age must be longer than no time, e.g. P1Y"
+            )
+        return self
 
 
 class CollectedField(_Model):
@@ -446,6 +466,34 @@ class CollectionPoint(_Model):
     )
 
 
+def _secret_reference(value: str) -> str:
+    if not re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", value):
+        raise PydanticCustomError(
+            "secret",
+            "write the secret as a reference to an environment variable, e.g."
+            " ${ACME_WEBHOOK_SECRET}: pledge.yaml is committed, secrets are not",
+        )
+    return value
+
+
+SecretReference = Annotated[
+    str,
+    AfterValidator(_secret_reference),
+    WithJsonSchema({"type": "string", "pattern": "^\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}$"}),
+]
+"""A secret, given only as an ``${ENV_VAR}`` reference and read from the environment."""
+
+
+class Webhook(_Model):
+    """An HTTPS endpoint that receives signed notifications."""
+
+    url: Url = Field(description="Where notifications are POSTed.")
+    secret: SecretReference = Field(
+        description="The shared signing secret, as ${ENV_VAR}: each body is signed with"
+        " HMAC-SHA-256 in the Pledge-Signature header."
+    )
+
+
 class Recipient(_Model):
     """Someone data is disclosed to."""
 
@@ -464,6 +512,11 @@ class Recipient(_Model):
         None, description="What the recipient is bound to, e.g. to follow this policy."
     )
     privacy_policy: Url | None = Field(None, description="The recipient's own privacy policy.")
+    webhook: Webhook | None = Field(
+        None,
+        description="Where the recipient is told of rectifications, erasures and restrictions"
+        " (GDPR Art. 19); without one they are listed to be told by hand.",
+    )
 
 
 class Disclosure(_Model):

@@ -13,7 +13,9 @@ is read from the store with three queries and kept in memory for ``cache_seconds
 States are immutable: a write replaces a subject's cached state, never edits it. So the
 decisions taken on an adult's cached state (they do not depend on the time) are kept with it
 and answered again without re-running the rules; a child's are re-decided each time, as they
-change on the day the child reaches the age of digital consent.
+change on the day the child reaches the age of digital consent. A state is not kept past the
+moment one of its grants expires (``consent_max_age``), so the first decision after it reads
+the store and finds the grant expired.
 
 Every decision is written to the audit trail through a
 :class:`~pledge.enforcement.decision_log.DecisionLog` (see there for what the batched mode can
@@ -194,9 +196,14 @@ class Decider:
         with self.database.read() as connection:
             state = load_state(connection, subject_id)
         # Decisions on an adult's state do not depend on the time, so they can be reused
-        # while the state is; a child's turn on the day they reach the age of consent.
+        # while the state is; a child's turn on the day they reach the age of consent. Nor
+        # may the state outlive a grant that expires (consent_max_age): it is read again then.
         adult = state.consent_age_from is None or state.consent_age_from <= now
-        cached = _Cached(state, now, now + self._ttl, {}, adult)
+        expires_at = now + self._ttl
+        expiry = self.rules.next_expiry(state, now)
+        if expiry is not None and expiry < expires_at:
+            expires_at = expiry
+        cached = _Cached(state, now, expires_at, {}, adult)
         if self.cache_seconds > 0:
             with self._lock:
                 if generation == self._generation:  # no write was announced while we read

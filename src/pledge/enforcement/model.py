@@ -12,11 +12,14 @@ order they are checked:
 4. A restricted subject's data may only be stored (GDPR Art. 18).
 5. An objection to direct marketing is absolute (GDPR Art. 21(3)): it stops every purpose
    marked ``direct_marketing``, whatever its basis and even when consent was given.
-6. An opt-out of the sale or sharing of personal information (a withdrawal or refusal
-   recorded for a purpose marked ``sale_or_sharing`` or ``targeted_advertising``, e.g. from a
-   Global Privacy Control signal) stops that purpose, whatever its basis (CCPA 1798.120).
-7. Consent needs a current grant; a child (``consent_age_from`` later than now) needs a grant
-   given by their guardian (GDPR Art. 8).
+6. An opt-out of the sale or sharing of personal information stops a purpose marked
+   ``sale_or_sharing`` or ``targeted_advertising``, whatever its basis (CCPA 1798.120): for a
+   consent purpose a withdrawal or refusal, for any other an objection to the purpose (both
+   what a Global Privacy Control signal records).
+7. Consent needs a current grant: one that was not withdrawn or refused and, where the purpose
+   declares a ``consent_max_age``, was given less than that long ago (the person is then asked
+   again); a child (``consent_age_from`` later than now) needs a grant given by their
+   guardian (GDPR Art. 8).
 8. Legitimate interests and public task run unless the person objected to this purpose or to
    all of them (``*``) (GDPR Art. 21(1)).
 9. Contract, legal obligation and vital interests run.
@@ -28,12 +31,14 @@ the declaration it is given.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from pledge.declaration.duration import Duration
 from pledge.declaration.model import Declaration, LegalBasis, Purpose
 from pledge.errors import NotFound, UsageError
 
@@ -112,10 +117,13 @@ class ConsentRecord:
     Args:
         decision: ``granted``, ``withdrawn`` or ``refused``.
         guardian_id: the guardian who decided for a child, if one did.
+        decided_at: when the decision was recorded; a grant of unknown age counts as
+            expired where the purpose declares a ``consent_max_age``.
     """
 
     decision: str
     guardian_id: str | None = None
+    decided_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +167,7 @@ class _PurposeRule:
     objection_scopes: frozenset[str]  # scopes whose objection stops this purpose
     absolute_scopes: frozenset[str]  # of those, the ones that stop it whatever its basis
     allowed_reason: str
+    max_age: Duration | None  # how long a grant counts (consent purposes)
     memo: dict[tuple[str, ...], str | None] = field(default_factory=dict)
 
 
@@ -197,10 +206,36 @@ class Rules:
         if scope not in rule.objection_scopes:
             raise UsageError(
                 f"an objection (GDPR Art. 21) applies to purposes based on legitimate interests"
-                f" or a public task, or used for direct marketing; '{scope}' is based on"
+                f" or a public task, used for direct marketing, or selling or sharing personal"
+                f" information (an opt-out, CCPA 1798.120); '{scope}' is based on"
                 f" {rule.basis_text or 'no legal basis'}"
                 + ("; withdraw consent instead" if rule.basis is LegalBasis.CONSENT else "")
             )
+
+    def next_expiry(self, state: SubjectState, now: dt.datetime) -> dt.datetime | None:
+        """The first moment after ``now`` at which one of the subject's grants expires.
+
+        Decisions on the state stay the same until then (or until the state changes), so a
+        cache of the state must not outlive it.
+
+        Args:
+            state: the subject's state.
+            now: the current time.
+
+        Returns:
+            The moment, or None when no current grant expires.
+        """
+        found: dt.datetime | None = None
+        for purpose, record in state.consents.items():
+            rule = self._purposes.get(purpose)
+            if rule is None or rule.max_age is None or record.decision != GRANTED:
+                continue
+            if record.decided_at is None:
+                continue  # counts as expired already
+            moment = expires_at(record.decided_at, rule.max_age)
+            if moment > now and (found is None or moment < found):
+                found = moment
+        return found
 
     def decide(
         self,
@@ -271,7 +306,7 @@ class Rules:
         consents = state.consents
         if rule.opt_out:
             record = consents.get(purpose)
-            if record is not None and record.decision != GRANTED:
+            if (record is not None and record.decision != GRANTED) or purpose in objections:
                 return _deny(
                     state,
                     rule,
@@ -298,6 +333,23 @@ class Rules:
                     asked,
                     f"consent_{record.decision}",
                     f"consent to {purpose} was {record.decision} (GDPR Art. 7(3))",
+                )
+            max_age = rule.max_age
+            if max_age is not None and (
+                record.decided_at is None or now >= expires_at(record.decided_at, max_age)
+            ):
+                given = (
+                    f"was given on {record.decided_at.date().isoformat()}"
+                    if record.decided_at is not None
+                    else "is of unknown age"
+                )
+                return _deny(
+                    state,
+                    rule,
+                    asked,
+                    "consent_expired",
+                    f"consent to {purpose} {given} and has expired: the declaration asks again"
+                    f" after {max_age.describe()} (consent_max_age {max_age})",
                 )
             if state.consent_age_from is not None and state.consent_age_from > now:
                 guardian = record.guardian_id
@@ -452,6 +504,9 @@ def _compile(key: str, purpose: Purpose) -> _PurposeRule:
     if purpose.direct_marketing:
         absolute |= {key, DIRECT_MARKETING}
         scopes |= absolute
+    opt_out = bool(purpose.sale_or_sharing or purpose.targeted_advertising)
+    if opt_out and basis is not LegalBasis.CONSENT:
+        scopes.add(key)  # an opt-out of the sale or sharing (consent ones are withdrawn)
     if basis is None:
         allowed = ""
     elif basis is LegalBasis.CONSENT:
@@ -478,10 +533,11 @@ def _compile(key: str, purpose: Purpose) -> _PurposeRule:
         basis_text=basis.value if basis is not None else None,
         categories=tuple(purpose.categories),
         direct_marketing=bool(purpose.direct_marketing),
-        opt_out=bool(purpose.sale_or_sharing or purpose.targeted_advertising),
+        opt_out=opt_out,
         objection_scopes=frozenset(scopes),
         absolute_scopes=frozenset(absolute),
         allowed_reason=allowed,
+        max_age=purpose.consent_max_age,
     )
 
 
@@ -495,6 +551,34 @@ def _deny(
 ) -> Decision:
     return Decision(
         False, state.subject_id, rule.key, rule.basis_text, reason, categories, recipient, code
+    )
+
+
+def expires_at(decided_at: dt.datetime, max_age: Duration) -> dt.datetime:
+    """The moment a grant given at ``decided_at`` expires under ``max_age``.
+
+    Years and months count on the calendar, the day clamped to the month's last (a grant of
+    31 January with ``P1M`` expires on the last day of February, at the same time of day);
+    weeks, days and smaller units in exact time.
+
+    Args:
+        decided_at: when the grant was recorded.
+        max_age: the purpose's ``consent_max_age``.
+
+    Returns:
+        The first moment at which the grant no longer counts.
+    """
+    parts = max_age.parts
+    months = decided_at.month - 1 + 12 * parts.get("years", 0) + parts.get("months", 0)
+    year, month = decided_at.year + months // 12, months % 12 + 1
+    day = min(decided_at.day, calendar.monthrange(year, month)[1])
+    moved = decided_at.replace(year=year, month=month, day=day)
+    return moved + dt.timedelta(
+        weeks=parts.get("weeks", 0),
+        days=parts.get("days", 0),
+        hours=parts.get("hours", 0),
+        minutes=parts.get("minutes", 0),
+        seconds=parts.get("seconds", 0),
     )
 
 

@@ -1,10 +1,12 @@
 """Objections (GDPR Art. 21), and reading everything a decision depends on about a subject.
 
 An objection has a scope: a purpose key (processing based on legitimate interests or a
-public task, or used for direct marketing), ``*`` (every purpose based on legitimate interests
-or a public task) or ``direct_marketing`` (every direct-marketing purpose; absolute, Art.
-21(3)). Recording and lifting are committed with their audit event in one transaction, before
-the caller is told; then ``on_change`` lets the decision cache forget the subject.
+public task, used for direct marketing, or selling or sharing personal information, where an
+objection is the person's opt-out, CCPA 1798.120), ``*`` (every purpose based on legitimate
+interests or a public task) or ``direct_marketing`` (every direct-marketing purpose; absolute,
+Art. 21(3)). Recording and lifting are committed with their audit event in one transaction,
+before the caller is told; then ``on_change`` lets the decision cache forget the subject. The
+audit event names the channel the objection came through when it is given (``api``, ``gpc``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from pledge.clock import Clock, utc_now
 from pledge.declaration.model import Declaration
@@ -32,6 +34,12 @@ _SUBJECT_COLUMNS = (
     subjects.c.consent_age_from,
     subjects.c.guardian_id,
 )
+_CONSENTS = select(
+    consent_state.c.purpose,
+    consent_state.c.decision,
+    consent_state.c.guardian_id,
+    consent_state.c.updated_at,
+).where(consent_state.c.subject_id == bindparam("subject"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +94,16 @@ class Objections:
         self.clock = clock
         self.on_change = on_change
 
-    def record(self, subject_id: str, scope: str, *, actor: str) -> Objection:
+    def record(
+        self, subject_id: str, scope: str, *, actor: str, channel: str | None = None
+    ) -> Objection:
         """Record that the subject objects to ``scope``; recording it again changes nothing.
 
         Args:
             subject_id: who objects.
             scope: a purpose key, ``*`` or ``direct_marketing``.
             actor: who records it (``sdk``, ``api:<key>``, ``staff:<name>`` …).
+            channel: where the person objected (``api``, ``gpc`` …), for the audit trail.
 
         Returns:
             The objection in force (the earlier one when it already stood).
@@ -101,34 +112,40 @@ class Objections:
             NotFound: no such subject, or no such purpose.
             UsageError: an objection cannot apply to that purpose (consent, contract …).
         """
+        return self.ensure(subject_id, scope, actor=actor, channel=channel)[0]
+
+    def ensure(
+        self, subject_id: str, scope: str, *, actor: str, channel: str | None = None
+    ) -> tuple[Objection, bool]:
+        """:meth:`record`, also telling whether the objection is new.
+
+        Returns:
+            The objection in force, and True when this call recorded it.
+
+        Raises:
+            NotFound: no such subject, or no such purpose.
+            UsageError: an objection cannot apply to that purpose.
+        """
         self.rules.check_scope(scope)
         with self.database.transaction() as connection:
             _require_subject(connection, subject_id)
-            standing = _standing(connection, subject_id, scope)
-            if standing is not None:
-                return standing
-            now = self.clock()
-            objection = Objection(new_id(), subject_id, scope, now)
-            connection.execute(
-                insert(objections).values(
-                    id=objection.id, subject_id=subject_id, scope=scope, created_at=now
-                )
+            objection, new = record_in(
+                connection, subject_id, scope, actor=actor, channel=channel, clock=self.clock
             )
-            audit.record(
-                connection,
-                AuditEntry("objection.recorded", actor, subject_id, details={"scope": scope}),
-                clock=self.clock,
-            )
-        self._changed(subject_id)
-        return objection
+        if new:
+            self._changed(subject_id)
+        return objection, new
 
-    def lift(self, subject_id: str, scope: str, *, actor: str) -> Objection | None:
+    def lift(
+        self, subject_id: str, scope: str, *, actor: str, channel: str | None = None
+    ) -> Objection | None:
         """Lift the subject's objection to ``scope``.
 
         Args:
             subject_id: whose objection.
             scope: the scope it was recorded with.
             actor: who lifts it.
+            channel: where the person took it back (``api`` …), for the audit trail.
 
         Returns:
             The lifted objection, or None when none stood.
@@ -147,7 +164,7 @@ class Objections:
             )
             audit.record(
                 connection,
-                AuditEntry("objection.lifted", actor, subject_id, details={"scope": scope}),
+                AuditEntry("objection.lifted", actor, subject_id, details=_details(scope, channel)),
                 clock=self.clock,
             )
         self._changed(subject_id)
@@ -166,6 +183,27 @@ class Objections:
             rows = connection.execute(
                 select(objections)
                 .where(objections.c.subject_id == subject_id, objections.c.lifted_at.is_(None))
+                .order_by(objections.c.id)
+            ).mappings()
+            return [_objection(row) for row in rows]
+
+    def history(self, subject_id: str) -> list[Objection]:
+        """Every objection the subject made, lifted ones included, oldest first.
+
+        Args:
+            subject_id: the subject.
+
+        Returns:
+            The objections.
+
+        Raises:
+            NotFound: no such subject.
+        """
+        with self.database.read() as connection:
+            _require_subject(connection, subject_id)
+            rows = connection.execute(
+                select(objections)
+                .where(objections.c.subject_id == subject_id)
                 .order_by(objections.c.id)
             ).mappings()
             return [_objection(row) for row in rows]
@@ -194,11 +232,9 @@ def load_state(connection: Connection, subject_id: str) -> SubjectState:
     if row is None:
         raise NotFound(f"no subject {subject_id}")
     consents = {
-        purpose: ConsentRecord(decision, guardian_id)
-        for purpose, decision, guardian_id in connection.execute(
-            select(
-                consent_state.c.purpose, consent_state.c.decision, consent_state.c.guardian_id
-            ).where(consent_state.c.subject_id == subject_id)
+        purpose: ConsentRecord(decision, guardian_id, decided_at)
+        for purpose, decision, guardian_id, decided_at in connection.execute(
+            _CONSENTS, {"subject": subject_id}
         )
     }
     scopes = frozenset(
@@ -217,6 +253,52 @@ def load_state(connection: Connection, subject_id: str) -> SubjectState:
         consent_age_from=row.consent_age_from,
         guardian_id=row.guardian_id,
     )
+
+
+def record_in(
+    connection: Connection,
+    subject_id: str,
+    scope: str,
+    *,
+    actor: str,
+    channel: str | None = None,
+    clock: Clock = utc_now,
+) -> tuple[Objection, bool]:
+    """Record an objection in the caller's transaction, with its audit event.
+
+    The scope must have been checked (:meth:`Rules.check_scope`), and the subject found.
+
+    Args:
+        connection: a connection in a write transaction.
+        subject_id: who objects.
+        scope: a purpose key, ``*`` or ``direct_marketing``.
+        actor: who records it.
+        channel: where the person objected (``api``, ``gpc`` …), kept in the audit event.
+        clock: the time source.
+
+    Returns:
+        The objection in force, and whether this call recorded it (False when it stood).
+    """
+    standing = _standing(connection, subject_id, scope)
+    if standing is not None:
+        return standing, False
+    now = clock()
+    objection = Objection(new_id(), subject_id, scope, now)
+    connection.execute(
+        insert(objections).values(
+            id=objection.id, subject_id=subject_id, scope=scope, created_at=now
+        )
+    )
+    audit.record(
+        connection,
+        AuditEntry("objection.recorded", actor, subject_id, details=_details(scope, channel)),
+        clock=clock,
+    )
+    return objection, True
+
+
+def _details(scope: str, channel: str | None) -> dict[str, str]:
+    return {"scope": scope} if channel is None else {"scope": scope, "channel": channel}
 
 
 def _require_subject(connection: Connection, subject_id: str) -> None:
@@ -252,4 +334,4 @@ def _objection(row: Any) -> Objection:
     )
 
 
-__all__ = ["Objection", "Objections", "load_state"]
+__all__ = ["Objection", "Objections", "load_state", "record_in"]

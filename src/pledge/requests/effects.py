@@ -18,6 +18,7 @@ from pledge.declaration.model import Declaration, LegalBasis
 from pledge.enforcement.model import ALL_PURPOSES, DIRECT_MARKETING
 from pledge.enforcement.objections import Objections
 from pledge.errors import NotFound, UsageError
+from pledge.requests.corrections import check_corrections
 from pledge.requests.model import RequestType, SubjectRequest
 from pledge.subjects.service import Subjects
 
@@ -39,6 +40,7 @@ class ImmediateEffects:
         ledger: ConsentLedger,
         objections: Objections,
     ) -> None:
+        self.declaration = declaration
         self.subjects = subjects
         self.ledger = ledger
         self.objections = objections
@@ -72,6 +74,8 @@ class ImmediateEffects:
                     if purpose not in self._declared:
                         raise NotFound(f"no purpose '{purpose}' is declared")
                     raise UsageError(f"'{purpose}' is not based on consent: object to it instead")
+        if kind is RequestType.RECTIFICATION:
+            check_corrections(self.declaration, payload)
         if kind is RequestType.OBJECTION and payload.get("scopes") is not None:
             for scope in _strings(payload["scopes"], "scopes"):
                 self.objections.rules.check_scope(scope)

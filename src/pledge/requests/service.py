@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -105,6 +105,9 @@ class SubjectRequests:
             else (None, None)
         )
         self.effects = ImmediateEffects(declaration, subjects, ledger, objections)
+        self.on_restricted: Callable[[Connection, SubjectRequest], object] | None = None
+        """Called in the transaction that completes a restriction: the composition root
+        queues the recipients' notices there (GDPR Art. 19)."""
 
     # --- submitting ---------------------------------------------------------------------------
 
@@ -411,16 +414,33 @@ class SubjectRequests:
 
     # --- carrying out -------------------------------------------------------------------------
 
-    def mark_planned(self, request_id: str, *, actor: str) -> SubjectRequest:
-        """Record that the request's plan was made (planning comes with execution)."""
-        return self._move(request_id, RequestState.PLANNED, actor, "request.planned", {})
+    def mark_planned(
+        self,
+        request_id: str,
+        *,
+        actor: str,
+        also: Callable[[Connection], None] | None = None,
+    ) -> SubjectRequest:
+        """Record that the request was approved and planned.
+
+        Args:
+            request_id: the request.
+            actor: who approved it.
+            also: more work for the same transaction (queuing the request's job).
+        """
+        return self._move(request_id, RequestState.PLANNED, actor, "request.planned", {}, also=also)
 
     def mark_running(self, request_id: str, *, actor: str) -> SubjectRequest:
         """Record that execution started."""
         return self._move(request_id, RequestState.RUNNING, actor, "request.running", {})
 
     def complete(
-        self, request_id: str, *, actor: str, result: Mapping[str, Any] | None = None
+        self,
+        request_id: str,
+        *,
+        actor: str,
+        result: Mapping[str, Any] | None = None,
+        also: Callable[[Connection], None] | None = None,
     ) -> SubjectRequest:
         """Record that the request was carried out; the person is told.
 
@@ -428,9 +448,15 @@ class SubjectRequests:
             request_id: the request.
             actor: who carried it out.
             result: what was done, without personal data (audited).
+            also: more work for the same transaction.
         """
         done = self._move(
-            request_id, RequestState.COMPLETED, actor, "request.completed", dict(result or {})
+            request_id,
+            RequestState.COMPLETED,
+            actor,
+            "request.completed",
+            dict(result or {}),
+            also=also,
         )
         with self.database.read() as connection:
             contact = self._read_contact(connection, records.row(connection, request_id))
@@ -720,7 +746,14 @@ class SubjectRequests:
         except PledgeError as error:
             self.fail(request_id, str(error), retryable=False, actor=actor)
             return
-        self.complete(request_id, actor=actor, result=result)
+        notify = self.on_restricted
+        also = None
+        if request.type is RequestType.RESTRICTION and notify is not None:
+
+            def also(connection: Connection) -> None:
+                notify(connection, request)
+
+        self.complete(request_id, actor=actor, result=result, also=also)
 
     def _move(
         self,
@@ -729,6 +762,8 @@ class SubjectRequests:
         actor: str,
         action: str,
         details: dict[str, Any],
+        *,
+        also: Callable[[Connection], None] | None = None,
         **values: Any,
     ) -> SubjectRequest:
         now = self.clock()
@@ -744,6 +779,8 @@ class SubjectRequests:
                 update(requests_table).where(requests_table.c.id == request_id).values(**changes)
             )
             self._audit(connection, action, actor, row, details)
+            if also is not None:
+                also(connection)
         return self.get(request_id)
 
     def _audit(

@@ -293,3 +293,66 @@ request_reports = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("content_encrypted", LargeBinary, nullable=False),
 )
+
+# --- the pages: staff accounts, sessions of staff and of people, sign-in codes, policy versions ---
+
+staff_members = Table(
+    "staff_members",
+    metadata,
+    _id(primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),  # staff, not data subjects
+    Column("name", String(100), nullable=False),
+    Column("role", String(20), nullable=False),  # admin, privacy_officer, support, viewer
+    Column("password_hash", Text, nullable=False),  # argon2id, with its parameters
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("locked_until", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("password_changed_at", UtcDateTime, nullable=False),
+    Column("last_sign_in_at", UtcDateTime, nullable=True),
+    Column("disabled_at", UtcDateTime, nullable=True),
+)
+
+# A signed-in browser: staff in the admin console, or a person in the privacy center. The
+# cookie holds a random token; only its SHA-256 is stored, so a copy of the table opens nothing.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", Hash, primary_key=True),
+    Column("kind", String(8), nullable=False),  # staff, person
+    _id("staff_id", ForeignKey("staff_members.id"), nullable=True),
+    _id("subject_id", ForeignKey("subjects.id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Index("ix_web_sessions_expires_at", "expires_at"),
+)
+
+# A code e-mailed to sign in to the privacy center. Sent whether or not the address is known.
+sign_in_codes = Table(
+    "sign_in_codes",
+    metadata,
+    _id(primary_key=True),
+    Column("address_index", LargeBinary(32), nullable=False),  # keyed HMAC of the address
+    Column("address_encrypted", LargeBinary, nullable=False),
+    Column("code_salt", LargeBinary(16), nullable=False),
+    Column("code_hash", LargeBinary(32), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Index("ix_sign_in_codes_address_created", "address_index", "created_at"),
+)
+
+# Each declaration a Pledge has served, so that the privacy center shows past versions and
+# what changed between them.
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("digest", Hash, primary_key=True),
+    Column("version", String(50), nullable=False),
+    Column("effective_date", String(10), nullable=True),
+    Column("first_served_at", UtcDateTime, nullable=False),
+    Column("declaration", Text, nullable=False),  # the declaration as JSON (no personal data)
+    Index("ix_policy_versions_first_served_at", "first_served_at"),
+)

@@ -44,6 +44,8 @@ class Keyring:
             raise ValueError("the master key must be 32 bytes")
         self._wrap = AESGCM(_derive(master_key, b"pledge/v1/key-wrapping"))
         self._index_key = _derive(master_key, b"pledge/v1/blind-index")
+        self.pseudonym_key = _derive(master_key, b"pledge/v1/datastore-pseudonyms")
+        """The key of the HMAC pseudonyms an erasure writes into company datastores."""
 
     def new_data_key(self, subject_id: str) -> tuple[bytes, bytes]:
         """A fresh data key for a subject: ``(plain key, wrapped key to store)``."""

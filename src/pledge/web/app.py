@@ -20,7 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from pledge import __version__
 from pledge.app import Runtime, build_runtime
 from pledge.config import Settings
+from pledge.web import banner, pages
 from pledge.web.api import audit, consent, decisions, declaration, public, subjects
+from pledge.web.api import objections as subject_objections
 from pledge.web.api import requests as subject_requests
 from pledge.web.api.cors import PublicCorsMiddleware
 from pledge.web.api.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
@@ -46,20 +48,27 @@ and rate limited per client. Errors are RFC 9457 problem details
 """
 
 
-def create_app(runtime: Runtime, *, close_runtime: bool = False) -> FastAPI:
+def create_app(runtime: Runtime, *, close_runtime: bool = False, run_jobs: bool = False) -> FastAPI:
     """The FastAPI application serving ``runtime``.
 
     Args:
         runtime: the object graph from :func:`pledge.app.build_runtime`.
         close_runtime: close the runtime when the server stops (when the application
             owns it, as in :func:`create_app_from_environment`).
+        run_jobs: run queued jobs (approved requests, recipient notices) in a background
+            thread while the server runs, as ``pledge serve`` does.
     """
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runner = runtime.runner() if run_jobs else None
+        if runner is not None:
+            runner.start()
         try:
             yield
         finally:
+            if runner is not None:
+                await run_in_threadpool(runner.stop)
             if close_runtime:  # commits what waits: consent decisions, decision audit events
                 await run_in_threadpool(runtime.close)
 
@@ -81,6 +90,7 @@ def create_app(runtime: Runtime, *, close_runtime: bool = False) -> FastAPI:
     for router in (
         subjects.router,
         consent.router,
+        subject_objections.router,
         decisions.router,
         audit.router,
         subject_requests.router,
@@ -89,8 +99,10 @@ def create_app(runtime: Runtime, *, close_runtime: bool = False) -> FastAPI:
     api.include_router(declaration.router)
     api.include_router(public.router)
     app.include_router(api)
+    app.include_router(banner.router)
 
     install(app)
+    pages.install(app, runtime)  # the privacy center, the admin console, their assets
     # The last added runs first: a foreign origin is refused before it costs a token of the
     # rate limit, and both before the body is read.
     public_prefix = f"{API_PREFIX}/public/"
@@ -121,7 +133,7 @@ def create_app_from_environment() -> FastAPI:
     The runtime is closed when the process stops.
     """
     runtime = build_runtime(Settings.from_env().with_secret())
-    return create_app(runtime, close_runtime=True)
+    return create_app(runtime, close_runtime=True, run_jobs=True)
 
 
 def _problems_as_problem_json(document: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,12 @@
-"""``/subjects/{id}/consent``: record a decision (grant, withdraw, refuse: one call), read the
-current state, the history and a consent receipt.
+"""``/subjects/{id}/consent``: record a decision (grant, withdraw, refuse: one call) or several
+at once, read the current state, the history and a consent receipt.
 
 Only purposes whose legal basis is consent take consent; any other purpose is a 422 problem
 and nothing is written.
+
+Recording is the API's busiest call: it waits for the ledger's group commit on the event loop,
+so that a request waiting for its batch holds no worker thread (a hop to one and back costs
+more CPU than the route's own work).
 """
 
 from __future__ import annotations
@@ -11,10 +15,10 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, Field, StringConstraints
-from starlette.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from pledge.consent.model import Channel, ConsentDecision, ConsentEvent, Evidence
+from pledge.app import Runtime
+from pledge.consent.model import Channel, ConsentDecision, ConsentEvent, Evidence, RecordConsent
 from pledge.web.api.deps import ULID_PATTERN, ConsentReader, ConsentWriter, RuntimeDep, SubjectId
 from pledge.web.api.problems import responses
 from pledge.web.api.schemas import DeclarationKey, Schema, Text
@@ -52,6 +56,25 @@ class ConsentIn(Schema):
     )
 
 
+class ConsentBatchIn(Schema):
+    """Several decisions made at once (a form's or a banner's choices), recorded together."""
+
+    decisions: list[ConsentIn] = Field(
+        min_length=1,
+        max_length=100,
+        description="The decisions, each about another purpose; all are recorded, or none.",
+    )
+
+    @field_validator("decisions")
+    @classmethod
+    def _one_per_purpose(cls, decisions: list[ConsentIn]) -> list[ConsentIn]:
+        purposes = [decision.purpose for decision in decisions]
+        repeated = sorted({purpose for purpose in purposes if purposes.count(purpose) > 1})
+        if repeated:
+            raise ValueError(f"one decision per purpose; repeated: {', '.join(repeated)}")
+        return decisions
+
+
 class EvidenceOut(BaseModel):
     """The evidence kept with a decision."""
 
@@ -79,6 +102,12 @@ class ConsentEventOut(BaseModel):
     hash: str
 
 
+class ConsentEventsOut(BaseModel):
+    """The decisions recorded by one request, in its order."""
+
+    events: list[ConsentEventOut]
+
+
 class PurposeStateOut(BaseModel):
     """The current decision about one purpose."""
 
@@ -86,6 +115,10 @@ class PurposeStateOut(BaseModel):
     event_id: str
     guardian_id: str | None
     updated_at: dt.datetime
+    expires_at: dt.datetime | None = Field(
+        description="When a grant stops counting and the person must be asked again (the"
+        " purpose's consent_max_age); null when it does not expire, or for other decisions."
+    )
 
 
 class ConsentStateOut(BaseModel):
@@ -124,6 +157,22 @@ def event_out(event: ConsentEvent) -> ConsentEventOut:
     )
 
 
+def _command(runtime: Runtime, subject_id: str, body: ConsentIn, actor: str) -> RecordConsent:
+    evidence = None
+    if body.evidence is not None:
+        evidence = Evidence(ip=body.evidence.ip, user_agent=body.evidence.user_agent)
+    return runtime.ledger.check(
+        subject_id,
+        body.purpose,
+        body.decision,
+        channel=body.channel,
+        actor=actor,
+        evidence=evidence,
+        guardian_id=body.guardian_id,
+        notice_hash=body.notice_hash,
+    )
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -134,23 +183,24 @@ async def record_consent(
     subject_id: SubjectId, body: ConsentIn, runtime: RuntimeDep, key: ConsentWriter
 ) -> ConsentEventOut:
     """Grant, withdraw or refuse consent for a purpose: the same one call for each."""
-    evidence = None
-    if body.evidence is not None:
-        evidence = Evidence(ip=body.evidence.ip, user_agent=body.evidence.user_agent)
-    # A coroutine that waits for the ledger in the thread pool: one hop for the decision
-    # rather than one for it and another for validating the response.
-    event = await run_in_threadpool(
-        runtime.ledger.record,
-        subject_id,
-        body.purpose,
-        body.decision,
-        channel=body.channel,
-        actor=key.actor,
-        evidence=evidence,
-        guardian_id=body.guardian_id,
-        notice_hash=body.notice_hash,
-    )
+    command = _command(runtime, subject_id, body, key.actor)
+    (event,) = await runtime.ledger.record_commands_async([command])
     return event_out(event)
+
+
+@router.post(
+    "/batch",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record several consent decisions at once",
+    responses=responses(404),
+)
+async def record_consent_batch(
+    subject_id: SubjectId, body: ConsentBatchIn, runtime: RuntimeDep, key: ConsentWriter
+) -> ConsentEventsOut:
+    """Record a form's or a banner's choices in one call: all of them, in order, or none."""
+    commands = [_command(runtime, subject_id, decision, key.actor) for decision in body.decisions]
+    events = await runtime.ledger.record_commands_async(commands)
+    return ConsentEventsOut(events=[event_out(event) for event in events])
 
 
 @router.get("", summary="Read the current consent state", responses=responses(404))
@@ -167,6 +217,7 @@ def read_consent_state(
                 event_id=state.event_id,
                 guardian_id=state.guardian_id,
                 updated_at=state.updated_at,
+                expires_at=runtime.ledger.expires_at(state),
             )
             for purpose, state in states.items()
         },

@@ -1,7 +1,8 @@
 """``/requests``: subject requests — submit, verify with the e-mailed code, deny, extend, read.
 
-The identity of the person asking is sent in the body, never in the URL. Approving, running and
-reporting come with execution against the company's datastores.
+The identity of the person asking is sent in the body, never in the URL. Access, portability,
+rectification and erasure are approved by staff (``/approve``), then carried out by a job in the
+company's datastores; ``/plan`` shows what that job would touch, ``/report`` gives the result.
 """
 
 from __future__ import annotations
@@ -199,3 +200,102 @@ def extend_request(
 ) -> RequestOut:
     """Extend the deadline before the first one has passed, with a reason."""
     return _out(runtime.requests.extend(request_id, body.reason, by=body.by, actor=key.actor))
+
+
+class PlannedTableOut(BaseModel):
+    """A table of a request's plan, with the rows it holds now."""
+
+    datastore: str
+    table: str
+    found_by: list[str] = Field(description="How the person's rows are found.")
+    rows: int
+    action: str = Field(description="read, delete, rewrite …, retain (legal hold).")
+
+
+class PlanOut(BaseModel):
+    """What carrying out a request would read or change; nothing was changed."""
+
+    tables: list[PlannedTableOut]
+
+
+class ReportFormatOut(BaseModel):
+    """A format of a request's report that can be downloaded until it expires."""
+
+    format: str
+    media_type: str
+    size: int
+    expires_at: dt.datetime
+
+
+class ReportFormatsOut(BaseModel):
+    """The report formats of a request."""
+
+    formats: list[ReportFormatOut]
+
+
+@router.post("/{request_id}/approve", summary="Approve a request", responses=responses(404, 409))
+def approve_request(request_id: RequestId, runtime: RuntimeDep, key: RequestsWriter) -> RequestOut:
+    """Approve a verified access, portability, rectification or erasure: it is planned and its
+    job queued; a runner carries it out in the company's datastores."""
+    return _out(runtime.execution.approve(request_id, actor=key.actor))
+
+
+@router.get("/{request_id}/plan", summary="Dry-run a request", responses=responses(404, 503))
+def plan_request(request_id: RequestId, runtime: RuntimeDep, key: RequestsReader) -> PlanOut:
+    """Every table the request reaches, how the person's rows are found there, how many there
+    are now and what would be done; nothing is changed."""
+    planned = runtime.execution.dry_run(request_id)
+    return PlanOut(
+        tables=[
+            PlannedTableOut(
+                datastore=item.datastore,
+                table=item.table,
+                found_by=list(item.found_by),
+                rows=item.rows,
+                action=item.action,
+            )
+            for item in planned
+        ]
+    )
+
+
+@router.get("/{request_id}/reports", summary="List report formats", responses=responses(404))
+def list_reports(
+    request_id: RequestId, runtime: RuntimeDep, key: RequestsReader
+) -> ReportFormatsOut:
+    """The formats of the request's report that have not expired."""
+    runtime.requests.get(request_id)  # 404 for an unknown request
+    found = runtime.execution.reports(request_id)
+    return ReportFormatsOut(formats=[ReportFormatOut.model_validate(item) for item in found])
+
+
+@router.get(
+    "/{request_id}/report",
+    summary="Download the report",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The report, decrypted.",
+            "content": {"text/html": {}, "application/zip": {}, "application/json": {}},
+        },
+        **responses(404, 409),
+    },
+)
+def get_report(
+    request_id: RequestId,
+    runtime: RuntimeDep,
+    key: RequestsReader,
+    format: Annotated[
+        str, Query(pattern="^(html|zip|json)$", description="html, zip or json.")
+    ] = "html",
+) -> Response:
+    """The request's report in a format it has; an expired report is a 409."""
+    report = runtime.execution.report(request_id, format)
+    return Response(
+        report.content,
+        media_type=report.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{request_id}-{report.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

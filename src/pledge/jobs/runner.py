@@ -1,0 +1,91 @@
+"""A runner: claims due jobs and hands each to the handler of its kind.
+
+``pledge serve`` runs one in a background thread; ``pledge worker`` runs one in the
+foreground, and several workers may run at once on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Mapping
+
+from pledge.errors import StoreUnavailable
+from pledge.ids import new_id
+from pledge.jobs.service import Job, Jobs, Retry, backoff
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Job], None]
+"""Carries out one job; raises :class:`Retry` to be tried again later, anything else fails it."""
+
+
+class Runner:
+    """Claims jobs from ``jobs`` and runs them with ``handlers`` (kind → handler).
+
+    Args:
+        jobs: the job table.
+        handlers: the handler of each job kind this runner takes.
+        poll: seconds between looks at the table when it had nothing due.
+    """
+
+    def __init__(self, jobs: Jobs, handlers: Mapping[str, Handler], *, poll: float = 1.0) -> None:
+        self.jobs = jobs
+        self.handlers = dict(handlers)
+        self.poll = poll
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{new_id()[-8:]}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> bool:
+        """Claim and run one due job; False when none was due."""
+        job = self.jobs.claim(self.owner, tuple(self.handlers))
+        if job is None:
+            return False
+        try:
+            self.handlers[job.kind](job)
+        except Retry as retry:
+            again = self.jobs.fail(
+                job, retry.reason, retry_after=retry.after or backoff(job.attempts)
+            )
+            log.warning("job %s (%s): %s; retried: %s", job.id, job.kind, retry.reason, again)
+        except StoreUnavailable:
+            raise  # the lease runs out and the job is taken up again once the store is back
+        except Exception as error:  # a bug or a refusal: the job fails, the runner goes on
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            self.jobs.fail(job, f"{type(error).__name__}: {error}")
+        else:
+            self.jobs.finish(job)
+        return True
+
+    def run_until_idle(self) -> int:
+        """Run due jobs until none is left; returns how many ran."""
+        count = 0
+        while self.run_once():
+            count += 1
+        return count
+
+    def run_forever(self) -> None:
+        """Run jobs until :meth:`stop`; waits ``poll`` seconds whenever nothing is due."""
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except StoreUnavailable as error:
+                log.warning("job runner: %s", error)
+                busy = False
+            if not busy:
+                self._stop.wait(self.poll)
+
+    def start(self) -> None:
+        """Run in a background thread (as ``pledge serve`` does)."""
+        self._thread = threading.Thread(target=self.run_forever, name="pledge-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the job in hand."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

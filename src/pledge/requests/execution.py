@@ -1,0 +1,537 @@
+"""Carrying out access, portability, rectification and erasure in the company's datastores.
+
+A staff member approves a verified request (:meth:`RequestExecution.approve`): that moves it to
+``planned`` and enqueues its job in the same transaction. A runner then calls
+:meth:`RequestExecution.run` with the job, which goes through named steps; each finished step
+is a row of ``job_steps`` written in the transaction that records its outcome, so a job cut
+off anywhere resumes at the step that did not finish:
+
+``found:DS``    the person's rows in datastore DS (encrypted under the subject's key);
+``erase:DS``    erasure in one DS transaction, children first, from what ``found`` holds;
+``correct:DS``  rectification likewise;
+``verify:DS``   the access plan run again after an erasure: nothing may be left but legal holds;
+``recipients``  a notification job per recipient with a webhook (GDPR Art. 19);
+``report``      the report, encrypted under the subject's key, kept until it expires.
+
+Erasure and correction are idempotent, so the one step that may run twice (the one in hand
+when a worker died) changes nothing the second time, and the report keeps what ``found``
+recorded before anything was erased.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Connection
+
+from pledge.clock import Clock, utc_now
+from pledge.datastores.execute import Found, Tables, collect, correct, erase, residue
+from pledge.datastores.model import Datastore
+from pledge.datastores.plan import Plan, build_plan
+from pledge.datastores.sql import SqlDatastore
+from pledge.declaration.model import Declaration, IdentityKind
+from pledge.enforcement import audit
+from pledge.enforcement.audit import AuditEntry
+from pledge.errors import DatastoreError, NotFound, RequestError, SchemaDrift
+from pledge.jobs.service import (
+    MAX_ATTEMPTS,
+    Job,
+    Jobs,
+    Retry,
+    StepRecord,
+    backoff,
+    request_key,
+)
+from pledge.requests import reports as report_files
+from pledge.requests.corrections import corrections_in
+from pledge.requests.model import RequestState, RequestType, SubjectRequest
+from pledge.requests.service import SubjectRequests
+from pledge.store.database import Database
+from pledge.subjects.crypto import KeyDestroyed
+from pledge.subjects.service import Subjects
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "request"
+DATASTORE_TYPES = frozenset(
+    {
+        RequestType.ACCESS,
+        RequestType.PORTABILITY,
+        RequestType.RECTIFICATION,
+        RequestType.ERASURE,
+    }
+)
+"""The request types carried out in the company's datastores (by a job)."""
+
+NOTIFY_TYPES = frozenset({RequestType.RECTIFICATION, RequestType.ERASURE})
+"""Requests whose outcome declared recipients are told of (restriction is told on verifying)."""
+
+REPORT_LIFETIME = dt.timedelta(days=30)
+
+Connector = Callable[[str, str], Datastore]
+
+
+@dataclass(frozen=True)
+class PlannedTable:
+    """One table of a dry run: how rows are found and how many there are now."""
+
+    datastore: str
+    table: str
+    found_by: tuple[str, ...]
+    rows: int
+    action: str
+
+
+class RequestExecution:
+    """Plans and carries out the requests that reach into the company's datastores.
+
+    Args:
+        database: Pledge's store.
+        declaration: the declaration in force (its ``datastores`` section).
+        requests: the lifecycle service.
+        subjects: identities and per-subject encryption.
+        jobs: the job table.
+        pseudonym_key: the key of HMAC pseudonyms written by erasure.
+        connect: opens a datastore (the SQL connector by default).
+        clock: the time source.
+        report_lifetime: how long a report can be downloaded.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        declaration: Declaration,
+        requests: SubjectRequests,
+        subjects: Subjects,
+        jobs: Jobs,
+        *,
+        pseudonym_key: bytes,
+        connect: Connector = SqlDatastore,
+        clock: Clock = utc_now,
+        report_lifetime: dt.timedelta = REPORT_LIFETIME,
+    ) -> None:
+        self.database = database
+        self.declaration = declaration
+        self.requests = requests
+        self.subjects = subjects
+        self.jobs = jobs
+        self.pseudonym_key = pseudonym_key
+        self.connect = connect
+        self.clock = clock
+        self.report_lifetime = report_lifetime
+
+    # --- deciding -----------------------------------------------------------------------------
+
+    def approve(self, request_id: str, *, actor: str) -> SubjectRequest:
+        """Approve a verified request: it is planned and its job queued, in one transaction.
+
+        Raises:
+            NotFound: no such request.
+            RequestError: the request is not verified, or is not carried out in datastores.
+        """
+        request = self.requests.get(request_id)
+        if request.type not in DATASTORE_TYPES:
+            raise RequestError(f"a {request.type} request takes effect on verification")
+        if request.type is RequestType.RECTIFICATION and not corrections_in(request.details or {}):
+            raise RequestError(
+                "the rectification names no datastore columns (details.corrections): correct"
+                " the data by hand, then complete the request"
+            )
+        if not self.declaration.datastores:
+            raise RequestError("the declaration has no datastores to carry the request out in")
+
+        def enqueue(connection: Connection) -> None:
+            self.jobs.enqueue(
+                connection,
+                JOB_KIND,
+                request_key(request_id),
+                {"type": str(request.type)},
+                request_id=request_id,
+            )
+
+        return self.requests.mark_planned(request_id, actor=actor, also=enqueue)
+
+    def dry_run(self, request_id: str) -> list[PlannedTable]:
+        """The plan of a request with the rows each table holds now; nothing is changed.
+
+        Raises:
+            NotFound: no such request.
+            DatastoreError: a datastore is unreachable or no longer matches the declaration.
+        """
+        request = self.requests.get(request_id)
+        identities = self._identities(request)
+        planned: list[PlannedTable] = []
+        for name in self.declaration.datastores:
+            with self._open(name) as (store, plan):
+                with store.engine.connect() as connection:
+                    found = collect(
+                        connection, Tables(connection, plan), plan, identities, columns="keys"
+                    )
+                for step in plan.steps:
+                    planned.append(
+                        PlannedTable(
+                            name,
+                            step.table,
+                            tuple(source.label for source in step.sources),
+                            len(found.rows.get(step.table, ())),
+                            _action(request.type, step),
+                        )
+                    )
+        return planned
+
+    def run_now(self, request_id: str, *, owner: str) -> SubjectRequest:
+        """Carry out an approved request's job in this process, now (``pledge request run``).
+
+        Raises:
+            RequestError: the request has no job waiting (not approved, or already running
+                in another runner).
+        """
+        job = self.jobs.claim(owner, (JOB_KIND,), key=request_key(request_id))
+        if job is None:
+            raise RequestError(
+                "the request has no job waiting: approve it first (or another runner has it)"
+            )
+        try:
+            self.run(job)
+        except Retry as retry:
+            self.jobs.fail(job, retry.reason, retry_after=backoff(job.attempts))
+            raise RequestError(f"not finished, will be retried: {retry.reason}") from None
+        except Exception as error:
+            self.jobs.fail(job, f"{type(error).__name__}: {error}")
+            raise
+        self.jobs.finish(job)
+        return self.requests.get(request_id)
+
+    def report(self, request_id: str, format: str) -> report_files.ReportFile:
+        """A carried-out request's report in ``format`` (html, zip or json), decrypted.
+
+        Raises:
+            NotFound: no such request, or no report in that format.
+            RequestError: the report expired.
+        """
+        request = self.requests.get(request_id)
+        return report_files.load(self.database, self.subjects, request, format, self.clock())
+
+    def reports(self, request_id: str) -> list[dict[str, Any]]:
+        """The formats of a request's report that can still be downloaded."""
+        return report_files.available(self.database, request_id, self.clock())
+
+    # --- the job ------------------------------------------------------------------------------
+
+    def run(self, job: Job) -> None:
+        """Carry out the request of ``job``, resuming after its last finished step."""
+        assert job.request_id is not None
+        request = self.requests.get(job.request_id)
+        if request.state in (RequestState.COMPLETED, RequestState.DENIED):
+            return
+        if request.state is RequestState.FAILED:
+            return  # retried only through SubjectRequests.retry and a new approval
+        try:
+            if request.state is RequestState.PLANNED:
+                request = self.requests.mark_running(request.id, actor=f"job:{job.id}")
+            result = self._carry_out(job, request)
+        except DatastoreError as error:
+            if job.attempts < MAX_ATTEMPTS and not isinstance(error, SchemaDrift):
+                raise Retry(str(error)) from None
+            self.requests.fail(request.id, str(error), retryable=True, actor=f"job:{job.id}")
+            raise
+        except (Retry, KeyDestroyed):
+            raise
+        except Exception as error:
+            self.requests.fail(
+                request.id,
+                f"{type(error).__name__}: {error}",
+                retryable=True,
+                actor=f"job:{job.id}",
+            )
+            raise
+        self.requests.complete(request.id, actor=f"job:{job.id}", result=result)
+
+    def _carry_out(self, job: Job, request: SubjectRequest) -> dict[str, Any]:
+        identities = self._identities(request)
+        kind = request.type
+        outcome: dict[str, Any] = {}
+        gathered: dict[str, Found] = {}
+        for name in self.declaration.datastores:
+            found_step = self._step(
+                job, request, f"found:{name}", partial(self._find, name, request, identities)
+            )
+            gathered[name] = _decode_found(self._data(job, request, found_step))
+            if kind is RequestType.ERASURE:
+                erased = self._step(
+                    job,
+                    request,
+                    f"erase:{name}",
+                    partial(self._erase, name, identities, gathered[name]),
+                )
+                verified = self._step(
+                    job,
+                    request,
+                    f"verify:{name}",
+                    partial(self._verify, name, identities, gathered[name]),
+                )
+                outcome[name] = {
+                    "tables": erased.result["tables"],
+                    "residue": verified.result["residue"],
+                }
+            elif kind is RequestType.RECTIFICATION:
+                corrected = self._step(
+                    job,
+                    request,
+                    f"correct:{name}",
+                    partial(self._correct, name, request, identities, gathered[name]),
+                )
+                outcome[name] = corrected.result
+            else:
+                outcome[name] = {"rows": found_step.result["rows"]}
+        if kind is RequestType.ERASURE and _retained(outcome):
+            self._step(job, request, "restrict", lambda: self._restrict(job, request))
+        if kind in NOTIFY_TYPES:
+            self._step(job, request, "recipients", lambda: self._recipients(request))
+        self._step(job, request, "report", lambda: self._report(request, gathered, outcome))
+        return {"datastores": {name: _summary(value) for name, value in outcome.items()}}
+
+    # --- steps --------------------------------------------------------------------------------
+
+    def _step(
+        self,
+        job: Job,
+        request: SubjectRequest,
+        name: str,
+        work: Callable[[], tuple[dict[str, Any], bytes | None]],
+    ) -> StepRecord:
+        done = self.jobs.step(job.id, name)
+        if done is not None:
+            return done
+        self.jobs.renew(job)
+        result, data = work()
+        with self.database.transaction() as connection:
+            encrypted = (
+                None
+                if data is None
+                else self.subjects.encrypt(connection, request.subject_id, _field(job, name), data)
+            )
+            record = self.jobs.record_step(connection, job.id, name, result, encrypted)
+            audit.record(
+                connection,
+                AuditEntry(
+                    "request.step",
+                    f"job:{job.id}",
+                    request.subject_id,
+                    details={"request_id": request.id, "step": name, **_summary(result)},
+                ),
+                clock=self.clock,
+            )
+        return record
+
+    def _data(self, job: Job, request: SubjectRequest, step: StepRecord) -> bytes:
+        assert step.data_encrypted is not None
+        with self.database.read() as connection:
+            return self.subjects.decrypt(
+                connection, request.subject_id, _field(job, step.name), step.data_encrypted
+            )
+
+    def _find(
+        self, name: str, request: SubjectRequest, identities: Mapping[IdentityKind, frozenset[str]]
+    ) -> tuple[dict[str, Any], bytes]:
+        columns = "keys" if request.type is RequestType.ERASURE else "all"
+        with self._open(name) as (store, plan), store.engine.connect() as connection:
+            found = collect(connection, Tables(connection, plan), plan, identities, columns=columns)
+        return {"rows": found.counts()}, _encode_found(found)
+
+    def _erase(
+        self, name: str, identities: Mapping[IdentityKind, frozenset[str]], found: Found
+    ) -> tuple[dict[str, Any], None]:
+        with self._open(name) as (store, plan), store.engine.begin() as connection:
+            outcomes = erase(
+                connection,
+                Tables(connection, plan),
+                plan,
+                identities,
+                found,
+                pseudonym_key=self.pseudonym_key,
+            )
+        return {"tables": {table: outcome.to_dict() for table, outcome in outcomes.items()}}, None
+
+    def _verify(
+        self, name: str, identities: Mapping[IdentityKind, frozenset[str]], found: Found
+    ) -> tuple[dict[str, Any], None]:
+        with self._open(name) as (store, plan), store.engine.connect() as connection:
+            after = collect(connection, Tables(connection, plan), plan, identities, known=found)
+        return {"residue": residue(plan, after)}, None
+
+    def _correct(
+        self,
+        name: str,
+        request: SubjectRequest,
+        identities: Mapping[IdentityKind, frozenset[str]],
+        found: Found,
+    ) -> tuple[dict[str, Any], None]:
+        wanted = corrections_in(request.details or {}).get(name, {})
+        if not wanted:
+            return {"corrected": {}}, None
+        with self._open(name) as (store, plan), store.engine.begin() as connection:
+            changed = correct(connection, Tables(connection, plan), plan, identities, found, wanted)
+        return {
+            "corrected": {
+                table: {"rows": rows, "columns": sorted(wanted[table])}
+                for table, rows in changed.items()
+            }
+        }, None
+
+    def _restrict(self, job: Job, request: SubjectRequest) -> tuple[dict[str, Any], None]:
+        # What a legal hold keeps may only be stored from now on (GDPR Art. 18(2), 17(3)(b)).
+        self.subjects.set_restricted(
+            request.subject_id,
+            True,
+            actor=f"job:{job.id}",
+            reason=f"rows kept under a legal hold after erasure request {request.id}",
+        )
+        return {"restricted": True}, None
+
+    def _recipients(self, request: SubjectRequest) -> tuple[dict[str, Any], None]:
+        with self.database.transaction() as connection:
+            result = self.notify_recipients(connection, request)
+        return result, None
+
+    def notify_recipients(self, connection: Connection, request: SubjectRequest) -> dict[str, Any]:
+        """Queue, in the caller's transaction, a notice to each recipient with a webhook.
+
+        Returns which recipients will be notified and which must be told by hand.
+        """
+        notified: list[str] = []
+        by_hand: list[str] = []
+        for key, recipient in self.declaration.recipients.items():
+            if recipient.webhook is None:
+                by_hand.append(key)
+                continue
+            self.jobs.enqueue(
+                connection,
+                "recipient",
+                f"recipient:{request.id}:{key}",
+                {"recipient": key, "request_id": request.id, "type": str(request.type)},
+                request_id=request.id,
+            )
+            notified.append(key)
+        return {"webhooks": notified, "by_hand": by_hand}
+
+    def _report(
+        self,
+        request: SubjectRequest,
+        gathered: Mapping[str, Found],
+        outcome: Mapping[str, Any],
+    ) -> tuple[dict[str, Any], None]:
+        built = report_files.build(self.declaration, request, gathered, outcome, self.clock())
+        expires = self.clock() + self.report_lifetime
+        with self.database.transaction() as connection:
+            for item in built:
+                report_files.store(connection, self.subjects, request, item, self.clock(), expires)
+        return {"formats": [item.format for item in built], "expires_at": expires.isoformat()}, None
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _identities(self, request: SubjectRequest) -> dict[IdentityKind, frozenset[str]]:
+        subject = self.subjects.get(request.subject_id)
+        found: dict[IdentityKind, set[str]] = {}
+        for identity in subject.identities:
+            found.setdefault(IdentityKind(str(identity.kind)), set()).add(identity.value)
+        return {kind: frozenset(values) for kind, values in found.items()}
+
+    def _open(self, name: str) -> _Opened:
+        return _Opened(self, name)
+
+
+class _Opened:
+    """A datastore opened for one step, with its plan; closed afterwards."""
+
+    def __init__(self, execution: RequestExecution, name: str) -> None:
+        declared = execution.declaration.datastores.get(name)
+        if declared is None:
+            raise NotFound(f"no datastore '{name}' is declared")
+        self.name = name
+        self.declared = declared
+        self.store = execution.connect(name, declared.url)
+
+    def __enter__(self) -> tuple[SqlDatastore, Plan]:
+        store = self.store
+        if not isinstance(store, SqlDatastore):
+            raise DatastoreError(f"datastore '{self.name}' cannot run queries")
+        return store, build_plan(self.name, store.reflect(), self.declared)
+
+    def __exit__(self, *_: object) -> None:
+        self.store.close()
+
+
+def _action(kind: RequestType, step: Any) -> str:
+    if kind is not RequestType.ERASURE:
+        return "read"
+    if step.legal_hold is not None:
+        return "retain (legal hold)"
+    if step.erasure is None:
+        return "keep (no erasure strategy)"
+    return (
+        "delete" if step.erasure.rewrite is None else "rewrite " + ", ".join(step.erasure.rewrite)
+    )
+
+
+def _retained(outcome: Mapping[str, Any]) -> bool:
+    """Whether an erasure kept rows under a legal hold in any datastore."""
+    return any(
+        table.get("action") == "retained" and table.get("rows")
+        for done in outcome.values()
+        for table in done.get("tables", {}).values()
+    )
+
+
+def _summary(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A step's result as audited: counts and names only."""
+    return {key: value for key, value in result.items() if key != "formats" or value}
+
+
+def _field(job: Job, name: str) -> str:
+    return f"job/{job.id}/{name}"
+
+
+# --- found rows as stored ----------------------------------------------------------------------
+
+
+def _encode_found(found: Found) -> bytes:
+    return json.dumps(found.rows, default=_tagged, separators=(",", ":")).encode()
+
+
+def _decode_found(data: bytes) -> Found:
+    return Found(json.loads(data, object_hook=_untagged))
+
+
+def _tagged(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, bytes | memoryview):
+        return {"$bytes": base64.b64encode(bytes(value)).decode()}
+    raise TypeError(f"cannot store a {type(value).__name__}")
+
+
+def _untagged(value: dict[str, Any]) -> Any:
+    if len(value) == 1:
+        ((tag, text),) = value.items()
+        if tag == "$decimal":
+            return decimal.Decimal(text)
+        if tag == "$datetime":
+            return dt.datetime.fromisoformat(text)
+        if tag == "$date":
+            return dt.date.fromisoformat(text)
+        if tag == "$bytes":
+            return base64.b64decode(text)
+    return value
