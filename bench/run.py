@@ -3,8 +3,9 @@
 Each module in ``BENCHMARKS`` has ``measure()`` returning a :class:`harness.Result` (or, for
 ``decisions``, figures that its ``result()`` turns into one). Each runs in a process of its
 own, so that one benchmark's set-up (pinning to a CPU, worker processes) cannot bend
-another's figures. ``--record`` rewrites the figures block of bench/README.md with the date
-and the machine; ``--only NAME`` runs one benchmark and records nothing.
+another's figures. ``--record`` writes the figures of what ran into bench/README.md, each
+benchmark's under its heading with the date and the machine; ``--only NAME`` (repeatable)
+runs just those benchmarks, and with ``--record`` replaces just their figures.
 """
 
 from __future__ import annotations
@@ -61,28 +62,47 @@ def run(name: str) -> Result:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--record", action="store_true", help="write figures to bench/README.md")
-    parser.add_argument("--only", choices=BENCHMARKS, help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=BENCHMARKS, action="append", help="run this benchmark (repeatable)"
+    )
     args = parser.parse_args()
     console = Console()
-    lines = [
-        BEGIN,
+    measured = (
         f"Measured {dt.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores,"
-        f" Python {platform.python_version()}.",
-        "",
-    ]
-    for name in [args.only] if args.only else BENCHMARKS:
+        f" Python {platform.python_version()}."
+    )
+    sections: list[list[str]] = []
+    for name in args.only or BENCHMARKS:
         console.print(f"[bold]{name}[/bold]")
         result = run(name)
-        console.print(Markdown("\n".join(result.markdown())))
-        lines += result.markdown()
-    lines.append(END)
-    if args.record and not args.only:
+        lines = result.markdown()
+        console.print(Markdown("\n".join(lines)))
+        sections.append([lines[0], "", measured, *lines[1:]])
+    if args.record:
         readme = HERE / "README.md"
-        text = readme.read_text(encoding="utf-8")
-        head, _, rest = text.partition(BEGIN)
-        _, _, tail = rest.partition(END)
-        readme.write_text(head + "\n".join(lines) + tail, encoding="utf-8")
+        readme.write_text(recorded(readme.read_text(encoding="utf-8"), sections), encoding="utf-8")
         console.print(f"recorded in {readme}")
+
+
+def recorded(text: str, sections: list[list[str]]) -> str:
+    """``text`` with each section replacing the recorded one of the same heading.
+
+    A section is a benchmark's Markdown, its ``### title`` first. Sections recorded before and
+    not measured now stay as they were, with their own date; new ones go after them.
+    """
+    head, _, rest = text.partition(BEGIN)
+    block, _, tail = rest.partition(END)
+    kept: list[list[str]] = []
+    for line in block.strip("\n").splitlines():
+        if line.startswith("### "):
+            kept.append([line])
+        elif kept:
+            kept[-1].append(line)
+    by_heading = {section[0]: section for section in sections}
+    merged = [by_heading.pop(section[0], section) for section in kept]
+    merged += [section for section in sections if section[0] in by_heading]
+    body = "".join("\n".join(section).rstrip("\n") + "\n\n" for section in merged)
+    return f"{head}{BEGIN}\n{body}{END}{tail}"
 
 
 if __name__ == "__main__":
