@@ -11,8 +11,10 @@ It builds, under ``.pledge/demo/`` (made afresh each time):
   the code, verified, overdue, extended, denied, carried out);
 - a demo admin with a fresh random password;
 
-then serves the API, the privacy center and the admin console on 127.0.0.1 and prints where.
-Nothing of it is needed by the tests.
+then serves the API, the privacy center and the admin console on 127.0.0.1 and prints where,
+and beside them, on the next port, the cookie banner's demo shop (``examples/banner/``, a
+declaration of its own: Cloudwarm's policy names no cookies). Nothing of it is needed by the
+tests.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ import os
 import re
 import secrets
 import shutil
+import threading
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from rich.console import Console
 
@@ -37,6 +41,7 @@ from pledge.staff.service import StaffAccounts
 from pledge.subjects.model import Identity
 
 EXAMPLE = Path("examples/cloudwarm")
+BANNER_SHOP = Path("examples/banner")
 STATE = Path(".pledge/demo")
 HOST = "127.0.0.1"
 PEOPLE = 12
@@ -188,6 +193,39 @@ def seed_history(runtime: Runtime, clock: DemoClock, emails: list[str]) -> None:
     del waiting
 
 
+def banner_shop(port: int, folder: Path, shop: Path = BANNER_SHOP) -> Any:
+    """The cookie banner's demo shop as an ASGI app to serve on ``port``.
+
+    Pledge with the shop's declaration (``shop/pledge.yaml``) and its consent ledger in
+    ``folder``, and the shop's pages under ``/demo/``.
+    """
+    from starlette.staticfiles import StaticFiles
+
+    from pledge.web.app import create_app
+
+    settings = Settings(
+        declaration=shop / "pledge.yaml",
+        database_url=f"sqlite:///{folder / 'banner-shop.db'}",
+        secret_key=secrets.token_bytes(32),
+        allowed_origins=(f"http://{HOST}:{port}", f"http://localhost:{port}"),
+    )
+    app = create_app(build_runtime(settings, upgrade=True), close_runtime=True)
+    app.mount("/demo", StaticFiles(directory=shop, html=True), name="demo")
+    return app
+
+
+def _serve_in_background(app: Any, port: int) -> None:
+    """Serve ``app`` on ``port`` from a daemon thread, gone with the process."""
+    import uvicorn
+
+    class Background(uvicorn.Server):
+        def install_signal_handlers(self) -> None:
+            """The main server handles Ctrl+C; this one ends with the process."""
+
+    server = Background(uvicorn.Config(app, host=HOST, port=port, log_level="warning"))
+    threading.Thread(target=server.run, name="banner-shop", daemon=True).start()
+
+
 def main(port: int | None = None) -> None:
     """Build the demo, print where it is and how to sign in, and serve it until stopped."""
     import uvicorn
@@ -236,7 +274,11 @@ def main(port: int | None = None) -> None:
     )
     console.print(f"  Admin console   {base}/admin     login {ADMIN_EMAIL} / {password}")
     console.print(f"  API             {base}/api/v1/docs")
-    console.print(f"  Demo datastore  {STATE / 'cloudwarm-app.db'}   (Ctrl+C stops the demo)")
+    console.print(f"  Demo datastore  {STATE / 'cloudwarm-app.db'}")
+    _serve_in_background(banner_shop(port + 1, STATE), port + 1)
+    console.print(
+        f"  Cookie banner   http://{HOST}:{port + 1}/demo/   (a demo shop; Ctrl+C stops the demo)"
+    )
     try:
         uvicorn.run(create_app(runtime, run_jobs=True), host=HOST, port=port, log_level="warning")
     finally:

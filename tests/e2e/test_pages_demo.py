@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+from tests.e2e.pages_support import TestClient
 
 from pledge import demo
 from pledge.app import build_runtime
@@ -47,3 +48,18 @@ def test_the_demo_seeds_requests_in_every_state(
         assert [version.version for version in versions.list()] == ["2026-12-01", "2026-11-22"]
     finally:
         runtime.close()
+
+
+def test_the_demo_serves_the_banner_shop_beside_the_product(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shop page and the banner built from the shop's own cookies, with their ledger."""
+    monkeypatch.chdir(Path(__file__).parents[2])
+    with TestClient(demo.banner_shop(8001, tmp_path)) as client:
+        page = client.get("/demo/")
+        assert page.status_code == 200
+        assert 'src="/banner.js"' in page.text
+        script = client.get("/banner.js")
+        assert script.status_code == 200
+        assert '"analytics"' in script.text
+    assert (tmp_path / "banner-shop.db").exists()
