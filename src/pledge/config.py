@@ -38,6 +38,9 @@ class Settings:
             named by ``PLEDGE_SECRET_KEY_FILE``).
         decision_cache_seconds: how long a decision may use cached state; writes through the
             same process take effect at once, writes elsewhere within this time.
+        api_key_cache_seconds: how long the API may rely on the keys it has checked; a key
+            revoked by the same process stops working at once, one revoked elsewhere (another
+            worker, ``pledge apikey revoke``) within this time; 0 checks every request.
         allowed_origins: origins the public browser endpoint accepts (``PLEDGE_ALLOWED_ORIGINS``).
         gpc_jurisdictions: where Global Privacy Control is honoured: ``*`` for everywhere, or
             codes such as ``US-CA`` (``PLEDGE_GPC_JURISDICTIONS``).
@@ -69,6 +72,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: bytes = b""
     decision_cache_seconds: float = 1.0
+    api_key_cache_seconds: float = 5.0
     allowed_origins: tuple[str, ...] = ()
     gpc_jurisdictions: tuple[str, ...] = ("*",)
     public_rate_limit: int = 120
@@ -105,6 +109,7 @@ class Settings:
             declaration=Path(env.get("PLEDGE_CONFIG") or DEFAULT_FILE),
             database_url=env.get("PLEDGE_DATABASE_URL") or DEFAULT_DATABASE_URL,
             decision_cache_seconds=_number(env, "PLEDGE_DECISION_CACHE_SECONDS", 1.0),
+            api_key_cache_seconds=_number(env, "PLEDGE_API_KEY_CACHE_SECONDS", 5.0),
             allowed_origins=_list(env.get("PLEDGE_ALLOWED_ORIGINS", "")),
             gpc_jurisdictions=_list(env.get("PLEDGE_GPC_JURISDICTIONS", "*")),
             public_rate_limit=int(_number(env, "PLEDGE_PUBLIC_RATE_LIMIT", 120)),

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from pledge.app import Runtime
 from pledge.errors import AuthError
@@ -43,18 +44,25 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_api_key(
-    runtime: RuntimeDep,
+async def get_api_key(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKey:
     """The API key the request authenticates with.
+
+    A key this process checked recently is answered from memory, on the event loop; any
+    other is checked against the database in the thread pool (see :class:`keys.KeyCache`).
 
     Raises:
         AuthError: no key, or an unknown or revoked one (401).
     """
     if credentials is None:
         raise AuthError("an API key is required: send Authorization: Bearer <key>")
-    return keys.authenticate(runtime.database, credentials.credentials)
+    cache: keys.KeyCache = request.app.state.api_keys
+    key = cache.cached(credentials.credentials)
+    if key is None:
+        key = await run_in_threadpool(cache.authenticate, credentials.credentials)
+    return key
 
 
 ApiKeyDep = Annotated[ApiKey, Depends(get_api_key)]

@@ -7,6 +7,15 @@ key costs the same comparison as a wrong one.
 
 Scopes say what a key may do; ``admin`` implies every other scope. Creating and revoking a key
 are written to the audit trail.
+
+Checking a key reads the database; a server answering thousands of requests a second keeps
+the keys it has checked in a :class:`KeyCache`, so that a request normally touches no database
+to authenticate. A cache finds a key by the digest of its whole secret, so a wrong secret
+never matches a cached key, whatever prefix it shares with one. Revoking a key takes effect
+at once in the process that revokes it (every cache on the same :class:`Database` forgets the
+key); elsewhere (another worker, ``pledge apikey revoke``) within ``cache_seconds``: at most
+once per interval a cache asks the database, in one query for all the keys it holds, which of
+them are still valid.
 """
 
 from __future__ import annotations
@@ -15,6 +24,8 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -199,7 +210,116 @@ def revoke(
             AuditEntry("apikey.revoked", actor, details={"key_id": key_id, "name": row["name"]}),
             clock=clock,
         )
-        return _key({**row, "revoked_at": now})
+        revoked = _key({**row, "revoked_at": now})
+    for cache in list(_caches):
+        if cache.database is database:
+            cache.forget(key_id)
+    return revoked
+
+
+class KeyCache:
+    """The keys this process has authenticated, so that a request normally reads no database.
+
+    :meth:`cached` answers from memory only, without I/O (for the event loop);
+    :meth:`authenticate` may read the database (call it in a thread). A key revoked with
+    :func:`revoke` on the same ``database`` object is forgotten at once; a key revoked
+    anywhere else stops authenticating within ``cache_seconds``, when the cache next asks the
+    database which of its keys are still valid (one query for all of them).
+
+    Args:
+        database: Pledge's store.
+        cache_seconds: how long a revocation by another process may go unnoticed; 0 reads
+            the database for every request.
+        clock: the time source.
+        max_keys: how many keys to keep; the oldest are forgotten first.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        cache_seconds: float,
+        *,
+        clock: Clock = utc_now,
+        max_keys: int = 500,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.max_keys = max_keys
+        self._ttl = dt.timedelta(seconds=max(cache_seconds, 0.0))
+        self._keys: dict[str, ApiKey] = {}  # the digest of a secret → its key
+        self._checked_at: dt.datetime | None = None  # when the keys were last known valid
+        self._revocations = 0  # keys forgotten so far: a read older than one is not kept
+        self._lock = threading.Lock()
+        if cache_seconds > 0:
+            _caches.add(self)
+
+    def cached(self, secret: str) -> ApiKey | None:
+        """The key of ``secret`` if it was authenticated and checked within the interval.
+
+        Returns:
+            The key, or None when only :meth:`authenticate` can tell (not cached, not checked
+            recently, or the cache is off).
+        """
+        if not self._keys or not self._fresh(self.clock()):
+            return None
+        return self._keys.get(_digest(secret))
+
+    def authenticate(self, secret: str) -> ApiKey:
+        """The key a secret belongs to, from the cache when it is fresh, else the database.
+
+        Raises:
+            AuthError: not a key, an unknown or wrong key, or a revoked one.
+            StoreUnavailable: the database cannot be reached.
+        """
+        if not self._ttl:
+            return authenticate(self.database, secret)
+        now = self.clock()
+        if self._keys and not self._fresh(now):
+            self._revalidate(now)
+        digest = _digest(secret)
+        key = self._keys.get(digest)
+        if key is not None:
+            return key
+        revocations = self._revocations
+        key = authenticate(self.database, secret)
+        with self._lock:
+            if revocations != self._revocations:  # revoked here meanwhile, perhaps this key
+                return key
+            if self._checked_at is None or not self._keys:
+                self._checked_at = now
+            while len(self._keys) >= self.max_keys:
+                del self._keys[next(iter(self._keys))]
+            self._keys[digest] = key
+        return key
+
+    def forget(self, key_id: str) -> None:
+        """Stop answering for the key ``key_id`` (it was revoked)."""
+        with self._lock:
+            self._keys = {digest: key for digest, key in self._keys.items() if key.id != key_id}
+            self._revocations += 1
+
+    def _fresh(self, now: dt.datetime) -> bool:
+        checked = self._checked_at
+        return checked is not None and checked <= now < checked + self._ttl
+
+    def _revalidate(self, now: dt.datetime) -> None:
+        """Keep the keys that are still valid: one query for all of them."""
+        ids = {key.id for key in self._keys.values()}
+        with self.database.read() as connection:
+            valid = set(
+                connection.execute(
+                    select(api_keys.c.id).where(
+                        api_keys.c.id.in_(ids), api_keys.c.revoked_at.is_(None)
+                    )
+                ).scalars()
+            )
+        with self._lock:
+            self._keys = {digest: key for digest, key in self._keys.items() if key.id in valid}
+            self._checked_at = now
+
+
+_caches: weakref.WeakSet[KeyCache] = weakref.WeakSet()
+"""Every cache of this process, for :func:`revoke` to tell at once."""
 
 
 def list_keys(database: Database) -> list[ApiKey]:
@@ -236,4 +356,13 @@ def _key(row: RowMapping | dict[str, object]) -> ApiKey:
     )
 
 
-__all__ = ["ApiKey", "Scope", "authenticate", "create", "list_keys", "parse_scopes", "revoke"]
+__all__ = [
+    "ApiKey",
+    "KeyCache",
+    "Scope",
+    "authenticate",
+    "create",
+    "list_keys",
+    "parse_scopes",
+    "revoke",
+]
