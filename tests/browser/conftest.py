@@ -6,26 +6,36 @@ except under CI (``CI=true``), where a missing browser fails them.
 
 ``serve(...)`` starts a real uvicorn server of ``create_app(runtime)`` on a free loopback port,
 in a thread, with a SQLite store in the test's temporary folder; ``live_server`` is one such
-server for the Cloudwarm example, given as its base URL.
+server for the Cloudwarm example, given as its base URL. ``serve(..., run_jobs=True)`` runs the
+server's lifespan and with it the in-process job runner, as ``pledge serve`` does.
+
+``mailbox`` is a real SMTP server (aiosmtpd) on loopback for a server to send its mail to;
+``screenshots`` saves pictures of a journey's steps under the test run's temporary folder.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from starlette.staticfiles import StaticFiles
+from tests.cloudwarm import declaration_at, load_example
+from tests.integration.test_mail import Inbox, free_port
 
 from pledge.app import Runtime, build_runtime
 from pledge.config import Settings
@@ -36,6 +46,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CLOUDWARM = ROOT / "examples" / "cloudwarm" / "pledge.yaml"
 CHROMIUM_PATHS = ("/usr/bin/chromium",)
+# Nothing but the pages under test: no updates, sync or first-run traffic to Google's servers.
+CHROMIUM_ARGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 START_TIMEOUT = 10.0  # seconds for a server to start listening
 ACTION_TIMEOUT = 10_000  # milliseconds for a page to do what a test waits for
 
@@ -72,7 +89,7 @@ def browser() -> Iterator[Browser]:
     playwright = sync_playwright().start()
     _running.append(playwright)
     try:
-        yield playwright.chromium.launch(executable_path=executable)
+        yield playwright.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
     finally:
         _stop_playwright()
 
@@ -136,9 +153,10 @@ Serve = Callable[..., LiveServer]
 def serve(tmp_path: Path) -> Iterator[Serve]:
     """Start live servers; each is stopped, and its runtime closed, after the test.
 
-    ``serve(declaration=CLOUDWARM, mounts={"/demo": folder}, **settings)``: the declaration
-    is a path or YAML text; ``mounts`` serves folders of static files (a demo site); the
-    settings override the defaults (the loopback origins of the server are allowed).
+    ``serve(declaration=CLOUDWARM, mounts={"/demo": folder}, run_jobs=False, **settings)``:
+    the declaration is a path or YAML text; ``mounts`` serves folders of static files (a demo
+    site); ``run_jobs`` runs approved requests in the server's job runner; the settings
+    override the defaults (the loopback origins of the server are allowed).
     """
     started: list[tuple[_Server, threading.Thread, socket.socket, Runtime]] = []
 
@@ -146,6 +164,7 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
         declaration: Path | str = CLOUDWARM,
         *,
         mounts: Mapping[str, Path] | None = None,
+        run_jobs: bool = False,
         **settings: Any,
     ) -> LiveServer:
         listener = _free_socket()
@@ -161,11 +180,17 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
             **settings,
         }
         runtime = build_runtime(Settings(**options), declaration=parsed, upgrade=True)
-        app = create_app(runtime)
+        app = create_app(runtime, run_jobs=run_jobs)
         for path, directory in (mounts or {}).items():
             app.mount(path, StaticFiles(directory=directory, html=True))
         server = _Server(
-            uvicorn.Config(app, log_level="warning", lifespan="off", ws="none", access_log=False)
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                lifespan="on" if run_jobs else "off",  # the lifespan starts the job runner
+                ws="none",
+                access_log=False,
+            )
         )
         thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
         thread.start()
@@ -189,3 +214,164 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
 def live_server(serve: Serve) -> str:
     """The base URL of a live server of the Cloudwarm example."""
     return serve().url
+
+
+class Mailbox(Inbox):
+    """What a real SMTP server on loopback received; a test waits for the mail it expects."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__()
+        self.port = port
+        self._arrived = threading.Condition()
+        self._taken: set[int] = set()  # the messages a test has read
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        """Keep the message and wake whoever waits for one (aiosmtpd's hook)."""
+        answer = await super().handle_DATA(server, session, envelope)
+        with self._arrived:
+            self._arrived.notify_all()
+        return answer
+
+    def take(self, to: str, subject: str) -> EmailMessage:
+        """The oldest mail to ``to`` whose subject contains ``subject`` not taken before; waits
+        for it to arrive.
+
+        Raises:
+            AssertionError: none arrived within the test's action timeout.
+        """
+
+        def found() -> EmailMessage | None:
+            return next(
+                (
+                    message
+                    for message in self.messages
+                    if id(message) not in self._taken
+                    and message["To"] == to
+                    and subject in str(message["Subject"])
+                ),
+                None,
+            )
+
+        with self._arrived:
+            arrived = self._arrived.wait_for(found, timeout=ACTION_TIMEOUT / 1000)
+        assert arrived is not None, f"no mail {subject!r} to {to} among {self.subjects()}"
+        self._taken.add(id(arrived))
+        return arrived
+
+    def subjects(self) -> list[str]:
+        """The subject lines received so far."""
+        return [str(message["Subject"]) for message in self.messages]
+
+
+def text_of(message: EmailMessage) -> str:
+    """The text part of a mail, with the line ends Python writes."""
+    text = message.get_body(("plain",))
+    assert text is not None
+    content: str = text.get_content()
+    return content.replace("\r\n", "\n")
+
+
+def code_in(message: EmailMessage) -> str:
+    """The six-digit code of a sign-in or verification mail (an indented line of the text)."""
+    found = re.search(r"^    (\d{6})$", text_of(message), re.MULTILINE)
+    assert found is not None, text_of(message)
+    return found[1]
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on a free loopback port; ``mailbox.port`` is its port.
+
+    A server sends to it with ``serve(..., **smtp_settings(mailbox))``.
+    """
+    box = Mailbox(free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def smtp_settings(box: Mailbox) -> dict[str, Any]:
+    """The settings that send a server's mail to ``box`` (plain SMTP on loopback)."""
+    return {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": box.port,
+        "smtp_starttls": False,
+        "mail_from": "privacy@cloudwarm.example",
+    }
+
+
+class Screenshots:
+    """Numbered screenshots of one journey's steps, in one folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.taken: list[Path] = []
+
+    def take(self, page: Page, step: str) -> Path:
+        """Save the whole page as ``NN-step.png``; its path."""
+        path = self.folder / f"{len(self.taken) + 1:02d}-{step}.png"
+        page.screenshot(path=path, full_page=True)
+        assert path.stat().st_size > 0, path
+        self.taken.append(path)
+        return path
+
+
+@pytest.fixture
+def screenshots(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Screenshots:
+    """Where a journey saves its screenshots: ``screenshots/TEST_NAME/`` in pytest's base
+    temporary folder of the run (``--basetemp``; pytest keeps the last three runs' folders)."""
+    folder = tmp_path_factory.getbasetemp() / "screenshots" / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    return Screenshots(folder)
+
+
+# Cloudwarm's declaration asks consent for none of its purposes (the seed policy names no legal
+# basis); these edits make two of them consent purposes, as the demo's next version does.
+CONSENT_EDITS = (
+    (
+        "  analytics:\n    description:",
+        "  analytics:\n    legal_basis: consent\n    retention: P13M\n    description:",
+    ),
+    (
+        "  joint_services:\n    label: Services offered with partners\n",
+        "  joint_services:\n    label: Services offered with partners\n"
+        "    legal_basis: consent\n    retention: P1Y after consent_withdrawn\n",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Company:
+    """A live Pledge for Cloudwarm, carrying requests out in Cloudwarm's own database.
+
+    ``server`` runs its job runner and sends its mail to ``mailbox``; ``datastore`` is the
+    SQLite file of Cloudwarm's app database (``examples/cloudwarm/schema``, seeded), which a
+    test reads with its own SQL.
+    """
+
+    server: LiveServer
+    mailbox: Mailbox
+    datastore: Path
+
+    def query(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` on the app database, read over a connection of the test's own."""
+        connection = sqlite3.connect(self.datastore)
+        try:
+            return connection.execute(sql, parameters).fetchall()
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def cloudwarm(serve: Serve, mailbox: Mailbox, tmp_path: Path) -> Company:
+    """Pledge serving Cloudwarm with its job runner, its app database and a real SMTP server."""
+    datastore = tmp_path / "cloudwarm-app.db"
+    load_example(f"sqlite:///{datastore}")
+    declaration = declaration_at(f"sqlite:///{datastore}", *CONSENT_EDITS)
+    server = serve(declaration, run_jobs=True, **smtp_settings(mailbox))
+    return Company(server, mailbox, datastore)
