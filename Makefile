@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo demo-banner test lint types unit js bench lock clean
+.PHONY: setup demo demo-banner test lint types unit js node_modules bench lock clean
 
 setup: $(STAMP)
 
@@ -31,7 +31,7 @@ lint: setup
 types: setup
 	$(BIN)/mypy
 
-unit: setup js
+unit: setup js node_modules
 	$(BIN)/pytest -q
 
 # The cookie banner's logic, with Node's built-in test runner (Node.js 18 or later). Without
@@ -44,6 +44,21 @@ js:
 		exit 1; \
 	else \
 		echo "skipping the banner's JavaScript tests: node (Node.js) is not installed" >&2; \
+	fi
+
+# axe-core, which the browser tests inject into the pages (package.json, package-lock.json),
+# reinstalled only when the lock changed. Without npm the accessibility tests are skipped with a
+# message, except under CI (CI=true), where that is an error.
+node_modules: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund && touch $@; \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "error: npm is needed for axe-core, the accessibility tests' checker: apt-get install npm" >&2; \
+		exit 1; \
+	else \
+		echo "skipping axe-core: npm is not installed, so the accessibility tests will be skipped" >&2; \
 	fi
 
 test: lint types unit

@@ -97,6 +97,7 @@ ENGLISH: Final[Mapping[str, str]] = {
     "pc_consent_withdrawn": "Your consent is withdrawn.",
     "pc_requests": "Your requests",
     "pc_requests_none": "You have made no request yet.",
+    "pc_requests_table": "Your requests, their deadlines and reports",
     "pc_request_state": "{state}",
     "pc_request_received": "received {date}",
     "pc_ask": "Ask for something",

@@ -52,13 +52,18 @@ _DONE = {
 }
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)
 _SKIP_LINK = re.compile(r'<a class="skip-link"[^>]*>.*?</a>', re.DOTALL)
+_MAIN = re.compile(r"<main\b[^>]*>|</main>")
 
 
 def body_of(page: str) -> Markup:
-    """The inside of a complete HTML page's ``<body>`` (a page Pledge rendered and escaped)."""
+    """The inside of a complete HTML page's ``<body>`` (a page Pledge rendered and escaped).
+
+    Its skip link goes, and its ``<main>`` becomes a ``<div>``: the page it is shown in has
+    its own skip link and its own main landmark, and a page has one of each.
+    """
     found = _BODY.search(page)
-    inner = found[1] if found else ""
-    return Markup(_SKIP_LINK.sub("", inner))
+    inner = _SKIP_LINK.sub("", found[1] if found else "")
+    return Markup(_MAIN.sub(lambda tag: "</div>" if tag[0] == "</main>" else "<div>", inner))
 
 
 def _policy_body(
