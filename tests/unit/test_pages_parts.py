@@ -76,6 +76,10 @@ def test_the_data_map_joins_sources_data_purposes_and_recipients() -> None:
 
 
 def test_body_of_keeps_the_content_of_a_page() -> None:
-    """Only what is inside body is kept, without the page's own skip link."""
-    page = '<html><body><a class="skip-link" href="#m">Skip</a><main>Hi</main></body></html>'
-    assert str(body_of(page)) == "<main>Hi</main>"
+    """Only what is inside body is kept, without the page's own skip link, and its main
+    landmark becomes a plain block: the page it is shown in has the one main landmark."""
+    page = (
+        '<html><body><a class="skip-link" href="#m">Skip</a>'
+        '<main id="m" tabindex="-1">Hi</main></body></html>'
+    )
+    assert str(body_of(page)) == "<div>Hi</div>"
