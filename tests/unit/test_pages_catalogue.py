@@ -56,3 +56,13 @@ def test_values_are_filled_in() -> None:
     assert text("pc_title", company="Acme") == "Privacy at Acme"
     with pytest.raises(KeyError):
         text("no_such_key")
+
+
+def test_a_count_of_one_takes_the_singular_form() -> None:
+    """A count of 1 reads "1 row", any other count the plural form."""
+    values = {"datastore": "app", "table": "users", "action": "delete"}
+    assert text("ad_plan_table", count=1, **values) == "app.users: 1 row, delete"
+    assert text("ad_plan_table", count=3, **values) == "app.users: 3 rows, delete"
+    assert text("ad_plan_table", count=0, **values) == "app.users: 0 rows, delete"
+    assert text("ad_audit_broken", count=2, first="x") == "2 problems found. The first: x"
+    assert text("ad_audit_broken", count=1, first="x") == "1 problem found: x"

@@ -3,6 +3,8 @@ second mapping with the same keys.
 
 Templates call ``_("key", name=value)``; Python code calls :func:`text`. A key missing from
 the catalogue is an error in tests (``tests/unit/test_pages_catalogue.py``), never a blank.
+A string with a ``count`` may have a singular form under ``KEY_one``, used when the count is 1
+(the plural rule of English; a translation adds the forms its language needs).
 """
 
 from __future__ import annotations
@@ -196,10 +198,12 @@ ENGLISH: Final[Mapping[str, str]] = {
     "ad_plan": "Plan",
     "ad_plan_none": "This request takes effect in Pledge itself, not in the datastores.",
     "ad_plan_error": "The plan cannot be shown: {error}",
-    "ad_plan_table": "{datastore}.{table}: {rows} rows, {action}",
+    "ad_plan_table": "{datastore}.{table}: {count} rows, {action}",
+    "ad_plan_table_one": "{datastore}.{table}: 1 row, {action}",
     "ad_progress": "Progress",
     "ad_progress_none": "No job yet: approve the request to carry it out.",
-    "ad_progress_job": "Job {state}, {attempts} attempts",
+    "ad_progress_job": "Job {state}, {count} attempts",
+    "ad_progress_job_one": "Job {state}, 1 attempt",
     "ad_report": "Report",
     "ad_report_none": "No report yet.",
     "ad_actions": "Actions",
@@ -237,6 +241,7 @@ ENGLISH: Final[Mapping[str, str]] = {
     "ad_audit_verify": "Verify the chains",
     "ad_audit_verified": "Verified: {counts}. No record was edited or deleted.",
     "ad_audit_broken": "{count} problems found. The first: {first}",
+    "ad_audit_broken_one": "1 problem found: {first}",
     "ad_col_seq": "#",
     "ad_col_time": "Time",
     "ad_col_details": "Details",
@@ -304,6 +309,8 @@ def text(key: str, language: str = "en", **values: Any) -> str:
     Raises:
         KeyError: no such key in English either (a bug: tests check every key used).
     """
+    if values.get("count") == 1 and f"{key}_one" in ENGLISH:
+        key = f"{key}_one"
     template = CATALOGUES.get(language, ENGLISH).get(key)
     if template is None:
         template = ENGLISH[key]
