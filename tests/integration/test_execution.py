@@ -7,6 +7,7 @@ and nobody else's rows changed.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -28,8 +29,10 @@ from pledge.enforcement import audit
 from pledge.enforcement.audit import AuditFilter
 from pledge.errors import DatastoreError, NotFound, RequestError, SchemaDrift, UsageError
 from pledge.jobs.service import JobState
+from pledge.notify.mail import MailOutbox
 from pledge.notify.webhooks import verify_signature
 from pledge.requests.model import RequestState
+from pledge.staff.service import Sessions
 from pledge.store.database import Database
 from pledge.store.tables import jobs
 from pledge.subjects.model import Identity
@@ -205,6 +208,50 @@ def test_erasure_leaves_nothing_but_the_legal_hold(runtime: Runtime, company: st
     assert report["outcome"]["app"]["residue"] == {}
     page = runtime.execution.report(request_id, "html").content.decode()
     assert "found nothing left but what the law requires us to keep" in page
+    # What the legal hold keeps may only be stored: Pledge keeps the person, restricted.
+    subject = runtime.subjects.get(runtime.requests.get(request_id).subject_id)
+    assert subject.restricted and not subject.erased
+
+
+def test_an_erasure_that_keeps_nothing_makes_pledge_forget_the_person(
+    runtime: Runtime, company: str
+) -> None:
+    """Without a legal hold's rows, Pledge destroys the person's key after telling them."""
+    engine = create_engine(company)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("DELETE FROM invoices WHERE user_id = :id"), {"id": PERSON["id"]}
+            )
+    finally:
+        engine.dispose()
+    identity = Identity.parse("email", EMAIL)
+    subject_id = runtime.subjects.find_or_create(identity, actor="test")
+    sessions = Sessions(runtime.database)
+    session = sessions.open_person(subject_id, lifetime=dt.timedelta(hours=1))
+    request_id = submit(runtime, "erasure")
+
+    runtime.runner().run_until_idle()
+
+    assert runtime.requests.get(request_id).state is RequestState.COMPLETED
+    left = owned(company)
+    assert left.pop("users") == 1  # the account is rewritten (the declaration says so)
+    assert left == dict.fromkeys(left, 0)
+    assert runtime.subjects.find(identity) is None
+    assert runtime.subjects.get(subject_id).erased
+    assert runtime.execution.reports(request_id) == []
+    with pytest.raises(RequestError, match="erased"):
+        runtime.execution.report(request_id, "json")
+    assert sessions.check(session.token, "person") is None
+    mailer = runtime.mailer
+    assert isinstance(mailer, MailOutbox)
+    done = mailer.last_mail(EMAIL, "completed")
+    assert done is not None
+    assert "- app.temperature_readings:" in done.text and "deleted" in done.text
+    assert "- app.users: 1 row rewritten (email, full_name, phone, password_hash)" in done.text
+    with runtime.database.read() as connection:
+        events = audit.read(connection, AuditFilter(subject_id=subject_id, limit=1000))
+    assert events[-1].action == "subject.erased"
 
 
 def test_erasing_twice_changes_nothing_the_second_time(runtime: Runtime, company: str) -> None:

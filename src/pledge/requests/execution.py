@@ -221,7 +221,11 @@ class RequestExecution:
         return report_files.load(self.database, self.subjects, request, format, self.clock())
 
     def reports(self, request_id: str) -> list[dict[str, Any]]:
-        """The formats of a request's report that can still be downloaded."""
+        """The formats of a request's report that can still be downloaded (none once the
+        person is erased: their key is gone)."""
+        request = self.requests.get(request_id)
+        if self.subjects.get(request.subject_id).erased:
+            return []
         return report_files.available(self.database, request_id, self.clock())
 
     # --- the job ------------------------------------------------------------------------------
@@ -230,7 +234,10 @@ class RequestExecution:
         """Carry out the request of ``job``, resuming after its last finished step."""
         assert job.request_id is not None
         request = self.requests.get(job.request_id)
-        if request.state in (RequestState.COMPLETED, RequestState.DENIED):
+        if request.state is RequestState.COMPLETED:
+            self._forget(job, request)  # a run cut off between completing and forgetting
+            return
+        if request.state is RequestState.DENIED:
             return
         if request.state is RequestState.FAILED:
             return  # retried only through SubjectRequests.retry and a new approval
@@ -254,6 +261,24 @@ class RequestExecution:
             )
             raise
         self.requests.complete(request.id, actor=f"job:{job.id}", result=result)
+        self._forget(job, request)
+
+    def _forget(self, job: Job, request: SubjectRequest) -> None:
+        """After an erasure that kept nothing, Pledge forgets the person too.
+
+        Their data key and blind indexes are destroyed (:meth:`Subjects.erase`): identities,
+        consent evidence, request details, the found rows of the job's steps and the reports
+        can no longer be decrypted, and the person is signed out. The completion mail, with
+        what was erased, went out before. When a legal hold keeps rows, the person stays
+        known, restricted, so that what is kept is only stored.
+        """
+        if request.type is not RequestType.ERASURE or self.jobs.step(job.id, "restrict"):
+            return
+        if self.subjects.get(request.subject_id).erased:
+            return
+        self.subjects.erase(
+            request.subject_id, actor=f"job:{job.id}", reason=f"erasure request {request.id}"
+        )
 
     def _carry_out(self, job: Job, request: SubjectRequest) -> dict[str, Any]:
         identities = self._identities(request)

@@ -7,6 +7,8 @@ that it cannot be used to find out who is a customer.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from pledge.requests.model import Denial, RequestType
 from pledge.requests.notifier import Message
@@ -62,11 +64,43 @@ def denied(company: str, to: str, request_id: str, denial: Denial) -> Message:
     return Message(to, f"{company}: your privacy request", body, request_id, "denied")
 
 
-def completed(company: str, to: str, request_id: str, kind: RequestType) -> Message:
-    """The notice that a request was carried out."""
+def completed(
+    company: str,
+    to: str,
+    request_id: str,
+    kind: RequestType,
+    result: Mapping[str, Any] | None = None,
+) -> Message:
+    """The notice that a request was carried out; for an erasure, what was erased and kept.
+
+    An erasure's mail is the person's record of it: once nothing is kept, Pledge forgets them
+    too, and the report with them.
+    """
     label = kind.value.replace("_", " ")
-    body = f"{company} has carried out your {label} request.\n\nRequest {request_id}"
+    body = f"{company} has carried out your {label} request.\n\n"
+    if kind is RequestType.ERASURE and result:
+        body += "\n".join(["What was done, table by table:", *_erased(result), "", ""])
+    body += f"Request {request_id}"
     return Message(to, f"{company}: your privacy request is done", body, request_id, "completed")
+
+
+def _erased(result: Mapping[str, Any]) -> list[str]:
+    """One line per table an erasure touched: ``- app.users: 1 row rewritten (email)``."""
+    lines = []
+    for datastore, done in result.get("datastores", {}).items():
+        for table, outcome in done.get("tables", {}).items():
+            rows = outcome.get("rows", 0)
+            if not rows:
+                continue
+            count = f"{rows} row{'' if rows == 1 else 's'}"
+            action = outcome.get("action", "")
+            line = f"- {datastore}.{table}: {count} {'kept' if action == 'retained' else action}"
+            if outcome.get("columns"):
+                line += f" ({', '.join(outcome['columns'])})"
+            if outcome.get("reason"):
+                line += f": {outcome['reason']}"
+            lines.append(line)
+    return lines or ["- nothing of yours was found"]
 
 
 __all__ = ["completed", "denied", "extended", "verification"]

@@ -33,6 +33,7 @@ from pledge.render.wording import retention_text
 from pledge.requests.model import RequestType, SubjectRequest
 from pledge.store.database import Database
 from pledge.store.tables import request_reports
+from pledge.subjects.crypto import KeyDestroyed
 from pledge.subjects.service import Subjects
 
 FORMATS = {"html": "text/html; charset=utf-8", "zip": "application/zip", "json": "application/json"}
@@ -127,9 +128,14 @@ def load(
             raise NotFound(f"request {request.id} has no {format} report")
         if row["expires_at"] <= now:
             raise RequestError(f"the report expired on {row['expires_at']:%Y-%m-%d}")
-        content = subjects.decrypt(
-            connection, request.subject_id, _field(request.id, format), row["content_encrypted"]
-        )
+        try:
+            content = subjects.decrypt(
+                connection, request.subject_id, _field(request.id, format), row["content_encrypted"]
+            )
+        except KeyDestroyed:
+            raise RequestError(
+                "the report is gone: the person was erased, with their key"
+            ) from None
     return ReportFile(format, row["media_type"], content)
 
 

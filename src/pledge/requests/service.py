@@ -461,7 +461,7 @@ class SubjectRequests:
         with self.database.read() as connection:
             contact = self._read_contact(connection, records.row(connection, request_id))
         if contact is not None:
-            self._send(messages.completed(self.company, contact, request_id, done.type))
+            self._send(messages.completed(self.company, contact, request_id, done.type, result))
         return done
 
     def fail(self, request_id: str, reason: str, *, retryable: bool, actor: str) -> SubjectRequest:

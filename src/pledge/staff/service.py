@@ -32,7 +32,7 @@ from pledge.staff.model import (
     parse_role,
 )
 from pledge.store.database import Database
-from pledge.store.tables import staff_members, web_sessions
+from pledge.store.tables import staff_members, subjects, web_sessions
 from pledge.subjects.model import InvalidIdentity, normalise_email
 
 WRONG_CREDENTIALS = "wrong e-mail address or password"
@@ -307,8 +307,9 @@ class Sessions:
         return Session(token, kind, staff, subject_id, now + lifetime)
 
     def check(self, token: str, kind: str, *, idle: dt.timedelta | None = None) -> Session | None:
-        """The live session of ``token``, or None: unknown, ended, expired, idle too long, or
-        of a disabled staff member. A live session's ``last_seen_at`` moves on."""
+        """The live session of ``token``, or None: unknown, ended, expired, idle too long, of a
+        disabled staff member, or of a person since erased. A live session's ``last_seen_at``
+        moves on."""
         if not token or len(token) > 100:
             return None
         now = self.clock()
@@ -329,7 +330,17 @@ class Sessions:
                     .mappings()
                     .one_or_none()
                 )
-        if row is None or row["kind"] != kind or row["ended_at"] is not None:
+            erased = (
+                row is not None
+                and row["subject_id"] is not None
+                and (
+                    connection.execute(
+                        select(subjects.c.erased_at).where(subjects.c.id == row["subject_id"])
+                    ).scalar()
+                    is not None
+                )
+            )
+        if row is None or row["kind"] != kind or row["ended_at"] is not None or erased:
             return None
         if now >= row["expires_at"] or (idle is not None and now - row["last_seen_at"] >= idle):
             return None
