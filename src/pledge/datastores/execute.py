@@ -86,15 +86,25 @@ class TableOutcome:
 
 
 class Tables:
-    """The SQLAlchemy tables of a plan, reflected once from a datastore's engine."""
+    """The SQLAlchemy tables of a plan, reflected once from a datastore's engine.
 
-    def __init__(self, connection: Connection, plan: Plan) -> None:
-        metadata = MetaData()
+    Args:
+        connection: reflects the plan's tables, unless ``metadata`` already holds them.
+        plan: the plan.
+        metadata: tables reflected before (:attr:`SqlDatastore.metadata`), to reflect nothing
+            again.
+    """
+
+    def __init__(
+        self, connection: Connection, plan: Plan, metadata: MetaData | None = None
+    ) -> None:
         names = [step.table for step in plan.steps]
-        try:
-            metadata.reflect(bind=connection, only=names)
-        except SQLAlchemyError as error:
-            raise DatastoreError(f"datastore '{plan.datastore}': {_reason(error)}") from None
+        if metadata is None or any(name not in metadata.tables for name in names):
+            metadata = MetaData()
+            try:
+                metadata.reflect(bind=connection, only=names)
+            except SQLAlchemyError as error:
+                raise DatastoreError(f"datastore '{plan.datastore}': {_reason(error)}") from None
         self._tables = {name: metadata.tables[name] for name in names}
         self.arrays = connection.dialect.name == "postgresql"
         self._clauses: dict[tuple[str, tuple[str, ...]], ColumnElement[bool]] = {}

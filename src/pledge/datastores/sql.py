@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import Engine, MetaData, create_engine
+from sqlalchemy import Engine, MetaData, create_engine, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -81,6 +81,8 @@ class SqlDatastore:
         self._template = url
         self._environ = environ
         self._engine: Engine | None = None
+        self.metadata: MetaData | None = None
+        """The tables as :meth:`reflect` last found them."""
 
     @property
     def engine(self) -> Engine:
@@ -95,15 +97,20 @@ class SqlDatastore:
             if url.get_backend_name() in ("postgresql", "mysql", "mariadb"):
                 arguments["connect_timeout"] = _CONNECT_TIMEOUT
             try:
-                # No pre-ping: a datastore is opened for one step of a job and closed after it,
-                # so its connections are fresh; a ping would cost a round trip per query batch.
+                # No pre-ping: a datastore is opened for one job and closed after it, so its
+                # connections are fresh; a ping would cost a round trip per query batch.
                 self._engine = create_engine(url, connect_args=arguments)
             except (ArgumentError, NoSuchModuleError) as error:
                 raise DatastoreError(f"datastore '{self.name}': {error}") from None
         return self._engine
 
-    def reflect(self) -> Schema:
+    def reflect(self, only: Iterable[str] | None = None) -> Schema:
         """The tables, columns and foreign keys of the database as it is now.
+
+        Args:
+            only: just these tables (and those their foreign keys refer to), as a job needs;
+                names the database lacks are left out, for the plan to report. Every table
+                when not given.
 
         Raises:
             DatastoreError: the database cannot be reached or read.
@@ -113,7 +120,14 @@ class SqlDatastore:
         try:
             if engine.dialect.name == "sqlite":
                 self._refuse_missing_sqlite_file(engine.url)
-            metadata.reflect(bind=engine)
+            if only is None:
+                metadata.reflect(bind=engine)
+            else:
+                with engine.connect() as connection:
+                    present = set(inspect(connection).get_table_names())
+                    wanted = [name for name in dict.fromkeys(only) if name in present]
+                    metadata.reflect(bind=connection, only=wanted)
+            self.metadata = metadata
         except SQLAlchemyError as error:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
             raise DatastoreError(

@@ -169,12 +169,12 @@ class RequestExecution:
         request = self.requests.get(request_id)
         identities = self._identities(request)
         planned: list[PlannedTable] = []
-        for name in self.declaration.datastores:
-            with self._open(name) as (store, plan):
-                with store.engine.connect() as connection:
-                    found = collect(
-                        connection, Tables(connection, plan), plan, identities, columns="keys"
-                    )
+        with self._datastores() as datastores:
+            for name in self.declaration.datastores:
+                opened = datastores.open(name)
+                plan = opened.plan
+                with opened.store.engine.connect() as connection:
+                    found = collect(connection, opened.tables, plan, identities, columns="keys")
                 for step in plan.steps:
                     planned.append(
                         PlannedTable(
@@ -281,13 +281,22 @@ class RequestExecution:
         )
 
     def _carry_out(self, job: Job, request: SubjectRequest) -> dict[str, Any]:
+        with self._datastores() as datastores:
+            return self._carry_out_in(job, request, datastores)
+
+    def _carry_out_in(
+        self, job: Job, request: SubjectRequest, datastores: _Datastores
+    ) -> dict[str, Any]:
         identities = self._identities(request)
         kind = request.type
         outcome: dict[str, Any] = {}
         gathered: dict[str, Found] = {}
         for name in self.declaration.datastores:
             found_step = self._step(
-                job, request, f"found:{name}", partial(self._find, name, request, identities)
+                job,
+                request,
+                f"found:{name}",
+                partial(self._find, datastores, name, request, identities),
             )
             gathered[name] = _decode_found(self._data(job, request, found_step))
             if kind is RequestType.ERASURE:
@@ -295,13 +304,13 @@ class RequestExecution:
                     job,
                     request,
                     f"erase:{name}",
-                    partial(self._erase, name, identities, gathered[name]),
+                    partial(self._erase, datastores, name, identities, gathered[name]),
                 )
                 verified = self._step(
                     job,
                     request,
                     f"verify:{name}",
-                    partial(self._verify, name, identities, gathered[name]),
+                    partial(self._verify, datastores, name, identities, gathered[name]),
                 )
                 outcome[name] = {
                     "tables": erased.result["tables"],
@@ -312,7 +321,7 @@ class RequestExecution:
                     job,
                     request,
                     f"correct:{name}",
-                    partial(self._correct, name, request, identities, gathered[name]),
+                    partial(self._correct, datastores, name, request, identities, gathered[name]),
                 )
                 outcome[name] = corrected.result
             else:
@@ -365,21 +374,31 @@ class RequestExecution:
             )
 
     def _find(
-        self, name: str, request: SubjectRequest, identities: Mapping[IdentityKind, frozenset[str]]
+        self,
+        datastores: _Datastores,
+        name: str,
+        request: SubjectRequest,
+        identities: Mapping[IdentityKind, frozenset[str]],
     ) -> tuple[dict[str, Any], bytes]:
         columns = "keys" if request.type is RequestType.ERASURE else "all"
-        with self._open(name) as (store, plan), store.engine.connect() as connection:
-            found = collect(connection, Tables(connection, plan), plan, identities, columns=columns)
+        opened = datastores.open(name)
+        with opened.store.engine.connect() as connection:
+            found = collect(connection, opened.tables, opened.plan, identities, columns=columns)
         return {"rows": found.counts()}, _encode_found(found)
 
     def _erase(
-        self, name: str, identities: Mapping[IdentityKind, frozenset[str]], found: Found
+        self,
+        datastores: _Datastores,
+        name: str,
+        identities: Mapping[IdentityKind, frozenset[str]],
+        found: Found,
     ) -> tuple[dict[str, Any], None]:
-        with self._open(name) as (store, plan), store.engine.begin() as connection:
+        opened = datastores.open(name)
+        with opened.store.engine.begin() as connection:
             outcomes = erase(
                 connection,
-                Tables(connection, plan),
-                plan,
+                opened.tables,
+                opened.plan,
                 identities,
                 found,
                 pseudonym_key=self.pseudonym_key,
@@ -387,14 +406,20 @@ class RequestExecution:
         return {"tables": {table: outcome.to_dict() for table, outcome in outcomes.items()}}, None
 
     def _verify(
-        self, name: str, identities: Mapping[IdentityKind, frozenset[str]], found: Found
+        self,
+        datastores: _Datastores,
+        name: str,
+        identities: Mapping[IdentityKind, frozenset[str]],
+        found: Found,
     ) -> tuple[dict[str, Any], None]:
-        with self._open(name) as (store, plan), store.engine.connect() as connection:
-            after = collect(connection, Tables(connection, plan), plan, identities, known=found)
-        return {"residue": residue(plan, after)}, None
+        opened = datastores.open(name)
+        with opened.store.engine.connect() as connection:
+            after = collect(connection, opened.tables, opened.plan, identities, known=found)
+        return {"residue": residue(opened.plan, after)}, None
 
     def _correct(
         self,
+        datastores: _Datastores,
         name: str,
         request: SubjectRequest,
         identities: Mapping[IdentityKind, frozenset[str]],
@@ -403,8 +428,9 @@ class RequestExecution:
         wanted = corrections_in(request.details or {}).get(name, {})
         if not wanted:
             return {"corrected": {}}, None
-        with self._open(name) as (store, plan), store.engine.begin() as connection:
-            changed = correct(connection, Tables(connection, plan), plan, identities, found, wanted)
+        opened = datastores.open(name)
+        with opened.store.engine.begin() as connection:
+            changed = correct(connection, opened.tables, opened.plan, identities, found, wanted)
         return {
             "corrected": {
                 table: {"rows": rows, "columns": sorted(wanted[table])}
@@ -470,29 +496,60 @@ class RequestExecution:
             found.setdefault(IdentityKind(str(identity.kind)), set()).add(identity.value)
         return {kind: frozenset(values) for kind, values in found.items()}
 
-    def _open(self, name: str) -> _Opened:
-        return _Opened(self, name)
+    def _datastores(self) -> _Datastores:
+        return _Datastores(self)
 
 
+@dataclass(frozen=True)
 class _Opened:
-    """A datastore opened for one step, with its plan; closed afterwards."""
+    """A datastore opened for a job: its connector, its plan and the plan's tables."""
 
-    def __init__(self, execution: RequestExecution, name: str) -> None:
-        declared = execution.declaration.datastores.get(name)
+    name: str
+    store: SqlDatastore
+    plan: Plan
+    tables: Tables
+
+
+class _Datastores:
+    """The datastores of one job (or dry run): each opened, reflected and planned once, on
+    first use, and closed at the end, so that a job's steps share one engine and one look at
+    the schema, and every job sees the schema as it is when it starts."""
+
+    def __init__(self, execution: RequestExecution) -> None:
+        self.execution = execution
+        self._opened: dict[str, _Opened] = {}
+        self._stores: list[Datastore] = []
+
+    def open(self, name: str) -> _Opened:
+        """The datastore ``name``, opened on first use.
+
+        Raises:
+            NotFound: no such datastore is declared.
+            DatastoreError: it cannot be reached, cannot run queries or no longer matches
+                the declaration.
+        """
+        found = self._opened.get(name)
+        if found is not None:
+            return found
+        declared = self.execution.declaration.datastores.get(name)
         if declared is None:
             raise NotFound(f"no datastore '{name}' is declared")
-        self.name = name
-        self.declared = declared
-        self.store = execution.connect(name, declared.url)
-
-    def __enter__(self) -> tuple[SqlDatastore, Plan]:
-        store = self.store
+        store = self.execution.connect(name, declared.url)
+        self._stores.append(store)
         if not isinstance(store, SqlDatastore):
-            raise DatastoreError(f"datastore '{self.name}' cannot run queries")
-        return store, build_plan(self.name, store.reflect(), self.declared)
+            raise DatastoreError(f"datastore '{name}' cannot run queries")
+        plan = build_plan(name, store.reflect(only=declared.tables), declared)
+        with store.engine.connect() as connection:
+            tables = Tables(connection, plan, store.metadata)
+        found = self._opened[name] = _Opened(name, store, plan, tables)
+        return found
+
+    def __enter__(self) -> _Datastores:
+        return self
 
     def __exit__(self, *_: object) -> None:
-        self.store.close()
+        for store in self._stores:
+            store.close()
 
 
 def _action(kind: RequestType, step: Any) -> str:
