@@ -60,7 +60,10 @@ class Runtime:
             try:
                 self.decider.close()
             finally:
-                self.webhooks.close()
+                try:
+                    self.webhooks.close()
+                finally:
+                    self.execution.close()
                 self.database.dispose()
 
 

@@ -74,10 +74,19 @@ class SqlDatastore:
         name: the datastore's key in the declaration.
         url: its URL as declared; ``${VAR}`` references are expanded on first connect.
         environ: where references are looked up; default ``os.environ``.
+        pre_ping: check a pooled connection before each use (for a connector kept open long).
     """
 
-    def __init__(self, name: str, url: str, *, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        environ: Mapping[str, str] | None = None,
+        pre_ping: bool = False,
+    ) -> None:
         self.name = name
+        self._pre_ping = pre_ping
         self._template = url
         self._environ = environ
         self._engine: Engine | None = None
@@ -97,9 +106,9 @@ class SqlDatastore:
             if url.get_backend_name() in ("postgresql", "mysql", "mariadb"):
                 arguments["connect_timeout"] = _CONNECT_TIMEOUT
             try:
-                # No pre-ping: a datastore is opened for one job and closed after it, so its
-                # connections are fresh; a ping would cost a round trip per query batch.
-                self._engine = create_engine(url, connect_args=arguments)
+                self._engine = create_engine(
+                    url, connect_args=arguments, pool_pre_ping=self._pre_ping
+                )
             except (ArgumentError, NoSuchModuleError) as error:
                 raise DatastoreError(f"datastore '{self.name}': {error}") from None
         return self._engine

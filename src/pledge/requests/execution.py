@@ -25,6 +25,7 @@ import datetime as dt
 import decimal
 import json
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -114,7 +115,7 @@ class RequestExecution:
         jobs: Jobs,
         *,
         pseudonym_key: bytes,
-        connect: Connector = SqlDatastore,
+        connect: Connector | None = None,
         clock: Clock = utc_now,
         report_lifetime: dt.timedelta = REPORT_LIFETIME,
     ) -> None:
@@ -124,7 +125,9 @@ class RequestExecution:
         self.subjects = subjects
         self.jobs = jobs
         self.pseudonym_key = pseudonym_key
-        self.connect = connect
+        self.connect = connect or _long_lived
+        self._stores: dict[str, Datastore] = {}
+        self._stores_lock = threading.Lock()
         self.clock = clock
         self.report_lifetime = report_lifetime
 
@@ -499,6 +502,22 @@ class RequestExecution:
     def _datastores(self) -> _Datastores:
         return _Datastores(self)
 
+    def store(self, name: str, url: str) -> Datastore:
+        """The connector of datastore ``name``, opened once and kept for every job: its
+        connections (and SQLAlchemy's cache of compiled statements) outlive a job."""
+        with self._stores_lock:
+            found = self._stores.get(name)
+            if found is None:
+                found = self._stores[name] = self.connect(name, url)
+            return found
+
+    def close(self) -> None:
+        """Release the datastores' connections."""
+        with self._stores_lock:
+            stores, self._stores = list(self._stores.values()), {}
+        for store in stores:
+            store.close()
+
 
 @dataclass(frozen=True)
 class _Opened:
@@ -510,15 +529,20 @@ class _Opened:
     tables: Tables
 
 
+def _long_lived(name: str, url: str) -> SqlDatastore:
+    # Kept across jobs, its pooled connections are checked before use: a database restarted
+    # in between costs a reconnect, not a failed step.
+    return SqlDatastore(name, url, pre_ping=True)
+
+
 class _Datastores:
-    """The datastores of one job (or dry run): each opened, reflected and planned once, on
-    first use, and closed at the end, so that a job's steps share one engine and one look at
-    the schema, and every job sees the schema as it is when it starts."""
+    """The datastores of one job (or dry run): each reflected and planned once, on first use,
+    so that a job's steps share one look at the schema, and every job sees the schema as it
+    is when it starts."""
 
     def __init__(self, execution: RequestExecution) -> None:
         self.execution = execution
         self._opened: dict[str, _Opened] = {}
-        self._stores: list[Datastore] = []
 
     def open(self, name: str) -> _Opened:
         """The datastore ``name``, opened on first use.
@@ -534,8 +558,7 @@ class _Datastores:
         declared = self.execution.declaration.datastores.get(name)
         if declared is None:
             raise NotFound(f"no datastore '{name}' is declared")
-        store = self.execution.connect(name, declared.url)
-        self._stores.append(store)
+        store = self.execution.store(name, declared.url)
         if not isinstance(store, SqlDatastore):
             raise DatastoreError(f"datastore '{name}' cannot run queries")
         plan = build_plan(name, store.reflect(only=declared.tables), declared)
@@ -548,8 +571,7 @@ class _Datastores:
         return self
 
     def __exit__(self, *_: object) -> None:
-        for store in self._stores:
-            store.close()
+        self._opened.clear()
 
 
 def _action(kind: RequestType, step: Any) -> str:
