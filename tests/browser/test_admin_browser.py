@@ -76,7 +76,7 @@ def extend_the_erasure(
     page.get_by_role("link", name=erasure.id).click()
     page.wait_for_url(f"**/admin/requests/{erasure.id}")
     plan = page.locator("section", has=page.get_by_role("heading", name="Plan"))
-    expect(plan).to_contain_text("app.users: 1 rows")
+    expect(plan).to_contain_text("app.users: 1 row,")
     extend = page.get_by_role("form", name="Extend the deadline")
     extend.get_by_label("Reason (the person reads it)").fill(REASON)
     extend.get_by_label("By (GDPR months, CCPA days; empty: all allowed)").fill("2")

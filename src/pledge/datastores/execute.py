@@ -110,6 +110,7 @@ class Tables:
         self._clauses: dict[tuple[str, tuple[str, ...]], ColumnElement[bool]] = {}
         self._statements: dict[tuple[Any, ...], Any] = {}
         self._compiled: dict[int, Compiled] = {}
+        self._pipeline_supported: bool | None = None
 
     def __getitem__(self, name: str) -> Table:
         return self._tables[name]
@@ -180,6 +181,61 @@ class Tables:
         finally:
             cursor.close()
 
+    def fetch_many(
+        self, connection: Connection, batch: Sequence[tuple[Statement, Mapping[str, Any]]]
+    ) -> list[list[Row]]:
+        """The rows of several cached ``SELECT``\\ s whose parameters do not depend on one
+        another: on PostgreSQL sent together in one pipeline (one round trip), in order."""
+        if len(batch) < 2 or not self._pipelines(connection):
+            return [
+                self.fetch(connection, statement, parameters) for statement, parameters in batch
+            ]
+        with connection.connection.dbapi_connection.pipeline() as pipeline:  # type: ignore[union-attr]
+            cursors = [
+                self._run(connection, statement, parameters) for statement, parameters in batch
+            ]
+            pipeline.sync()  # every result is in: descriptions and rows can be read
+            found = []
+            for cursor in cursors:
+                try:
+                    names = [column[0] for column in cursor.description]
+                    found.append([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+                finally:
+                    cursor.close()
+        return found
+
+    def write_many(
+        self, connection: Connection, batch: Sequence[tuple[Statement, Mapping[str, Any]]]
+    ) -> list[int]:
+        """Run several cached ``DELETE``\\ s or ``UPDATE``\\ s in order; the rows each changed.
+        On PostgreSQL they are sent together in one pipeline (one round trip)."""
+        if len(batch) < 2 or not self._pipelines(connection):
+            return [
+                self.write(connection, statement, parameters) for statement, parameters in batch
+            ]
+        raw = connection.connection.dbapi_connection
+        with raw.pipeline():  # type: ignore[union-attr]
+            cursors = [
+                self._run(connection, statement, parameters) for statement, parameters in batch
+            ]
+        try:
+            return [int(cursor.rowcount) for cursor in cursors]
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
+    def _pipelines(self, connection: Connection) -> bool:
+        if not self.arrays:
+            return False
+        if self._pipeline_supported is None:
+            import psycopg
+
+            raw = connection.connection.dbapi_connection
+            self._pipeline_supported = isinstance(raw, psycopg.Connection) and bool(
+                psycopg.Pipeline.is_supported()
+            )
+        return self._pipeline_supported
+
     def _cached(self, key: tuple[Any, ...], build: Callable[[], _S]) -> _S:
         found = self._statements.get(key)
         if found is None:
@@ -233,15 +289,25 @@ def collect(
     """
     found = Found()
     needed = plan.needed()
-    for step in plan.steps:
-        table = tables[step.table]
-        wanted = step.reads if columns == "all" else _erasure_reads(step, needed)
-        rows: dict[tuple[Any, ...], Row] = {}
-        for matched, parameters in _conditions(table, step, identities, found, known):
-            statement = tables.select(step.table, wanted, matched)
-            for record in tables.fetch(connection, statement, parameters):
-                rows[_identify(record, step)] = record
-        found.rows[step.table] = list(rows.values())
+    for level in _levels(plan):
+        # The tables of one level hang only on earlier levels: their queries go out together.
+        batch: list[tuple[Step, Statement, dict[str, list[Any]]]] = []
+        for step in level:
+            wanted = step.reads if columns == "all" else _erasure_reads(step, needed)
+            for matched, parameters in _conditions(
+                tables[step.table], step, identities, found, known
+            ):
+                batch.append((step, tables.select(step.table, wanted, matched), parameters))
+        results = tables.fetch_many(
+            connection, [(statement, values) for _, statement, values in batch]
+        )
+        rows: dict[str, dict[tuple[Any, ...], Row]] = {step.table: {} for step in level}
+        for (step, _, _), records in zip(batch, results, strict=True):
+            for record in records:
+                rows[step.table][_identify(record, step)] = record
+        for step in level:
+            found.rows[step.table] = list(rows[step.table].values())
+    found.rows = {step.table: found.rows[step.table] for step in plan.steps}
     return found
 
 
@@ -260,6 +326,17 @@ def erase(
     are and reported as retained with the hold's reason.
     """
     outcomes: dict[str, TableOutcome] = {}
+    # Statements whose parameters all come from ``found``: sent together, in order, until a
+    # rewrite computed per row needs them done.
+    pending: list[tuple[str, Statement, Mapping[str, Any]]] = []
+    deleted: dict[str, int] = {}
+
+    def flush() -> None:
+        changed = tables.write_many(connection, [(sql, values) for _, sql, values in pending])
+        for (table_name, _, _), rows in zip(pending, changed, strict=True):
+            deleted[table_name] = deleted.get(table_name, 0) + rows
+        pending.clear()
+
     for step in reversed(plan.steps):
         table = tables[step.table]
         count = len(found.rows.get(step.table, ()))
@@ -273,15 +350,23 @@ def erase(
             continue
         conditions = list(_conditions(table, step, identities, found, found))
         if step.erasure.strategy is ErasureStrategy.DELETE:
-            deleted = sum(
-                tables.write(connection, tables.delete(step.table, columns), parameters)
+            deleted[step.table] = 0
+            pending += [
+                (step.table, tables.delete(step.table, columns), parameters)
                 for columns, parameters in conditions
-            )
-            outcomes[step.table] = TableOutcome("deleted", max(count, deleted))
+            ]
+            outcomes[step.table] = TableOutcome("deleted", count)
             continue
         rewrite = step.erasure.rewrite or {}
-        _rewrite(connection, tables, step, conditions, rewrite, found, pseudonym_key)
+        pending += _fixed_rewrites(tables, step, conditions, rewrite)
+        if _computed(rewrite):
+            flush()
+            _rewrite(connection, tables, step, rewrite, found, pseudonym_key)
         outcomes[step.table] = TableOutcome("rewritten", count, columns=tuple(rewrite))
+    flush()
+    for table_name, rows in deleted.items():
+        if outcomes[table_name].action == "deleted":
+            outcomes[table_name] = TableOutcome("deleted", max(outcomes[table_name].rows, rows))
     return dict(reversed(outcomes.items()))
 
 
@@ -406,29 +491,42 @@ def _conditions(
             yield (name,), {"p0": values[start : start + CHUNK]}
 
 
-def _rewrite(
-    connection: Connection,
+def _fixed_rewrites(
     tables: Tables,
     step: Step,
     conditions: Sequence[tuple[tuple[str, ...], dict[str, list[Any]]]],
     rewrite: Mapping[str, Rewrite | None],
-    found: Found,
-    key: bytes,
-) -> None:
+) -> list[tuple[str, Statement, Mapping[str, Any]]]:
+    """The ``UPDATE``\\ s of the null and fixed rewrites of ``step``: one per condition."""
     fixed = {
         column: (None if how is None else how.fixed)
         for column, how in rewrite.items()
         if how is None or how.fixed is not None
     }
-    computed = {column: how for column, how in rewrite.items() if how and how.fixed is None}
-    if fixed:
-        changes = {f"set_{name}": value for name, value in fixed.items()}
-        for columns, parameters in conditions:
-            tables.write(
-                connection, tables.update(step.table, columns, fixed), {**parameters, **changes}
-            )
-    if not computed:
-        return
+    if not fixed:
+        return []
+    changes = {f"set_{name}": value for name, value in fixed.items()}
+    return [
+        (step.table, tables.update(step.table, columns, fixed), {**parameters, **changes})
+        for columns, parameters in conditions
+    ]
+
+
+def _computed(rewrite: Mapping[str, Rewrite | None]) -> dict[str, Rewrite]:
+    """The rewrites computed per row: masks and pseudonyms."""
+    return {column: how for column, how in rewrite.items() if how and how.fixed is None}
+
+
+def _rewrite(
+    connection: Connection,
+    tables: Tables,
+    step: Step,
+    rewrite: Mapping[str, Rewrite | None],
+    found: Found,
+    key: bytes,
+) -> None:
+    """Write the masks and pseudonyms of ``step``: one batched, guarded ``executemany``."""
+    computed = _computed(rewrite)
     table = tables[step.table]
     if not step.key:
         raise DatastoreError(
@@ -463,6 +561,20 @@ def _rewrite(
         batch.append(guarded)
     if batch:
         connection.execute(statement, batch)
+
+
+def _levels(plan: Plan) -> list[list[Step]]:
+    """The plan's steps by depth: a table found by identities only is at level 0, one linked
+    to parents one level below the deepest of them."""
+    depth: dict[str, int] = {}
+    levels: list[list[Step]] = []
+    for step in plan.steps:  # parents come first
+        parents = [depth[source.parent] for source in step.sources if source.parent is not None]
+        level = depth[step.table] = 1 + max(parents) if parents else 0
+        while len(levels) <= level:
+            levels.append([])
+        levels[level].append(step)
+    return levels
 
 
 def _erasure_reads(step: Step, needed: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
