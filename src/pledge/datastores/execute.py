@@ -156,6 +156,24 @@ class Tables:
             ),
         )
 
+    def rewrite_rows(self, table: str, key: Sequence[str], columns: tuple[str, ...]) -> Statement:
+        """``UPDATE table SET c = :new_c … WHERE key = :key_k … AND c = :old_c …``: one row's
+        masks and pseudonyms, guarded by its old values; built once and reused."""
+        source = self._tables[table]
+        return self._cached(
+            ("rewrite", table, tuple(key), columns),
+            lambda: (
+                update(source)
+                .where(
+                    and_(
+                        *(source.c[name] == bindparam(f"key_{name}") for name in key),
+                        *(source.c[name] == bindparam(f"old_{name}") for name in columns),
+                    )
+                )
+                .values({name: bindparam(f"new_{name}") for name in columns})
+            ),
+        )
+
     def fetch(
         self, connection: Connection, statement: Statement, parameters: Mapping[str, Any]
     ) -> list[Row]:
@@ -186,7 +204,7 @@ class Tables:
     ) -> list[list[Row]]:
         """The rows of several cached ``SELECT``\\ s whose parameters do not depend on one
         another: on PostgreSQL sent together in one pipeline (one round trip), in order."""
-        if len(batch) < 2 or not self._pipelines(connection):
+        if len(batch) < 2 or not self.pipelines(connection):
             return [
                 self.fetch(connection, statement, parameters) for statement, parameters in batch
             ]
@@ -209,7 +227,7 @@ class Tables:
     ) -> list[int]:
         """Run several cached ``DELETE``\\ s or ``UPDATE``\\ s in order; the rows each changed.
         On PostgreSQL they are sent together in one pipeline (one round trip)."""
-        if len(batch) < 2 or not self._pipelines(connection):
+        if len(batch) < 2 or not self.pipelines(connection):
             return [
                 self.write(connection, statement, parameters) for statement, parameters in batch
             ]
@@ -224,7 +242,8 @@ class Tables:
             for cursor in cursors:
                 cursor.close()
 
-    def _pipelines(self, connection: Connection) -> bool:
+    def pipelines(self, connection: Connection) -> bool:
+        """Whether statements go to this datastore in pipelines (PostgreSQL over psycopg)."""
         if not self.arrays:
             return False
         if self._pipeline_supported is None:
@@ -326,8 +345,8 @@ def erase(
     are and reported as retained with the hold's reason.
     """
     outcomes: dict[str, TableOutcome] = {}
-    # Statements whose parameters all come from ``found``: sent together, in order, until a
-    # rewrite computed per row needs them done.
+    # Statements whose parameters all come from ``found``: sent together, in order (on
+    # PostgreSQL in one pipeline; elsewhere a per-row rewrite is one executemany, after them).
     pending: list[tuple[str, Statement, Mapping[str, Any]]] = []
     deleted: dict[str, int] = {}
 
@@ -359,7 +378,10 @@ def erase(
             continue
         rewrite = step.erasure.rewrite or {}
         pending += _fixed_rewrites(tables, step, conditions, rewrite)
-        if _computed(rewrite):
+        if _computed(rewrite) and tables.pipelines(connection):
+            statement, batch = _computed_rewrites(tables, step, rewrite, found, pseudonym_key)
+            pending += [(step.table, statement, values) for values in batch]
+        elif _computed(rewrite):
             flush()
             _rewrite(connection, tables, step, rewrite, found, pseudonym_key)
         outcomes[step.table] = TableOutcome("rewritten", count, columns=tuple(rewrite))
@@ -526,6 +548,21 @@ def _rewrite(
     key: bytes,
 ) -> None:
     """Write the masks and pseudonyms of ``step``: one batched, guarded ``executemany``."""
+    statement, batch = _computed_rewrites(tables, step, rewrite, found, key)
+    if batch:
+        connection.execute(statement, batch)
+
+
+def _computed_rewrites(
+    tables: Tables,
+    step: Step,
+    rewrite: Mapping[str, Rewrite | None],
+    found: Found,
+    key: bytes,
+) -> tuple[Statement, list[dict[str, Any]]]:
+    """The guarded ``UPDATE`` of the masks and pseudonyms of ``step``, and its rows'
+    parameters: the row's key and each column's old value (so that running it twice changes
+    nothing) and new one."""
     computed = _computed(rewrite)
     table = tables[step.table]
     if not step.key:
@@ -533,16 +570,7 @@ def _rewrite(
             f"table '{step.table}' has no primary key: a mask or pseudonym is written row by row"
             " and needs one"
         )
-    guard = and_(
-        *(table.c[name] == bindparam(f"key_{name}") for name in step.key),
-        *(table.c[name] == bindparam(f"old_{name}") for name in computed),
-    )
-    statement = (
-        update(table)
-        .where(guard)
-        .values({name: bindparam(f"new_{name}") for name in computed})
-        .execution_options(synchronize_session=False)
-    )
+    statement = tables.rewrite_rows(step.table, step.key, tuple(computed))
     batch = []
     for row in found.rows.get(step.table, ()):
         if all(erased_value(row.get(name), how) for name, how in computed.items()):
@@ -559,8 +587,7 @@ def _rewrite(
                 else pseudonym(key, old, getattr(table.c[name].type, "length", None))
             )
         batch.append(guarded)
-    if batch:
-        connection.execute(statement, batch)
+    return statement, batch
 
 
 def _levels(plan: Plan) -> list[list[Step]]:
