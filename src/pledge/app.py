@@ -118,6 +118,7 @@ def build_runtime(
         if isinstance(notifier, Mailer)
         else build_mailer(settings, Templates(declaration.controller.name, settings.public_url))
     )
+    jobs = Jobs(database, clock=clock)
     requests = SubjectRequests(
         database,
         declaration,
@@ -126,9 +127,9 @@ def build_runtime(
         objections,
         clock,
         notifier=notifier if notifier is not None else mailer,
+        jobs=jobs,
     )
     keyring = subjects.keyring
-    jobs = Jobs(database, clock=clock)
     execution = RequestExecution(
         database,
         declaration,

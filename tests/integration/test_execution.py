@@ -512,7 +512,10 @@ def test_a_restriction_queues_the_recipients_notices(company: str, tmp_path: Pat
         )
         assert runtime.requests.get(request.id).state is RequestState.COMPLETED
         with runtime.database.read() as connection:
-            keys = connection.execute(select(jobs.c.key, jobs.c.kind)).all()
+            keys = connection.execute(select(jobs.c.key, jobs.c.kind, jobs.c.state)).all()
     finally:
         runtime.close()
-    assert [tuple(row) for row in keys] == [(f"recipient:{request.id}:partners", "recipient")]
+    assert sorted(tuple(row) for row in keys) == [
+        (f"recipient:{request.id}:partners", "recipient", "queued"),
+        (f"request:{request.id}", "request", "done"),  # the effect's own job, carried out
+    ]

@@ -398,3 +398,23 @@ def test_request_details_cannot_be_read_after_the_subject_is_erased(
 def _events(runtime: Runtime, subject_id: str) -> list[audit.AuditEvent]:
     with runtime.database.read() as connection:
         return audit.read(connection, AuditFilter(subject_id=subject_id, limit=1000))
+
+
+def test_an_effect_cut_off_after_verification_is_applied_by_a_runner(
+    runtime: Runtime, outbox: Outbox, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The verifying process dies between committing VERIFIED and applying the objection: the
+    job queued in the same transaction applies it once due, exactly once."""
+    subject = runtime.subjects.find_or_create(ANN, actor="test")
+    request = runtime.requests.submit("objection", ANN, details={"scopes": ["fraud_prevention"]})
+    with monkeypatch.context() as patched:
+        patched.setattr(type(runtime.requests), "_carry_out_now", lambda *_: None)
+        runtime.requests.verify(request.id, code_for(outbox))
+    assert runtime.requests.get(request.id).state is RequestState.VERIFIED
+    assert runtime.runner().run_until_idle() == 0  # the verifying process's grace period
+    clock.advance(minutes=1)
+    assert runtime.runner().run_until_idle() == 1
+    assert runtime.requests.get(request.id).state is RequestState.COMPLETED
+    assert not runtime.decider.may_process(subject, "fraud_prevention").allowed
+    assert len(runtime.objections.standing(subject)) == 1
+    assert runtime.runner().run_until_idle() == 0

@@ -18,6 +18,8 @@ from pledge.store.tables import job_steps, jobs
 
 MAX_ATTEMPTS = 8
 """How often a job is tried before it fails for good."""
+REQUEST_JOB = "request"
+"""The kind of the job that carries out a subject request (its key: :func:`request_key`)."""
 
 
 class JobState(StrEnum):
@@ -137,16 +139,29 @@ class Jobs:
         return job_id
 
     def claim(
-        self, owner: str, kinds: tuple[str, ...] | None = None, *, key: str | None = None
+        self,
+        owner: str,
+        kinds: tuple[str, ...] | None = None,
+        *,
+        key: str | None = None,
+        early: bool = False,
     ) -> Job | None:
         """Take the next job that is due (or whose runner's lease ran out), or None.
 
         Several runners may claim at once: on PostgreSQL rows are locked with SKIP LOCKED,
         and on every backend the claim is a compare-and-set on the job's state.
+
+        Args:
+            owner: the runner claiming.
+            kinds: only jobs of these kinds.
+            key: only the job with this key.
+            early: a queued job is taken before its ``run_after`` too (the process that
+                queued it carrying it out at once).
         """
         now = self.clock()
+        queued = jobs.c.state == str(JobState.QUEUED)
         due = or_(
-            and_(jobs.c.state == str(JobState.QUEUED), jobs.c.run_after <= now),
+            queued if early else and_(queued, jobs.c.run_after <= now),
             and_(jobs.c.state == str(JobState.RUNNING), jobs.c.lease_until < now),
         )
         if kinds is not None:

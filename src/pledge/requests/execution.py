@@ -53,7 +53,7 @@ from pledge.jobs.service import (
 )
 from pledge.requests import reports as report_files
 from pledge.requests.corrections import corrections_in
-from pledge.requests.model import RequestState, RequestType, SubjectRequest
+from pledge.requests.model import IMMEDIATE_TYPES, RequestState, RequestType, SubjectRequest
 from pledge.requests.service import SubjectRequests
 from pledge.store.database import Database
 from pledge.subjects.crypto import KeyDestroyed
@@ -237,6 +237,11 @@ class RequestExecution:
         """Carry out the request of ``job``, resuming after its last finished step."""
         assert job.request_id is not None
         request = self.requests.get(job.request_id)
+        if request.type in IMMEDIATE_TYPES:
+            # The job a verification queued for its effect, should the verifying process not
+            # have applied it: applied here (a request no longer verified is left as it is).
+            self.requests.carry_out(request.id, actor=f"job:{job.id}")
+            return
         if request.state is RequestState.COMPLETED:
             self._forget(job, request)  # a run cut off between completing and forgetting
             return
