@@ -45,9 +45,10 @@ from harness import Result
 from pledge import loads
 from pledge.app import build_runtime
 from pledge.config import Settings
-from pledge.datastores.execute import Tables, collect, erase
+from pledge.datastores.execute import collect, erase
 from pledge.datastores.plan import Plan, build_plan
 from pledge.datastores.sql import SqlDatastore
+from pledge.datastores.statements import Tables
 from pledge.declaration.model import IdentityKind
 from pledge.store.database import Database
 from pledge.subjects.model import Identity
@@ -111,7 +112,7 @@ def pledge_connect(url: str, key: bytes) -> Pledge:
     store = SqlDatastore("app", url)
     plan = build_plan("app", store.reflect(), declaration.datastores["app"])
     with store.engine.connect() as connection:
-        tables = Tables(connection, plan)
+        tables = Tables(connection, plan.tables_used(), "app", store.metadata)
     return Pledge(store.engine, plan, tables, key)
 
 
@@ -136,9 +137,9 @@ def pledge_erase_many(pledge: Pledge, emails: Sequence[str]) -> None:
 def _pledge_erase(pledge: Pledge, emails: Sequence[str]) -> dict[str, int]:
     identities = {IdentityKind.EMAIL: list(emails)}
     with pledge.engine.begin() as connection:
-        found = collect(connection, pledge.tables, pledge.plan, identities, columns="keys")
+        found = collect(connection, pledge.tables, pledge.plan, identities, columns="erasure")
         outcomes = erase(
-            connection, pledge.tables, pledge.plan, identities, found, pseudonym_key=pledge.key
+            connection, pledge.tables, pledge.plan, found, pseudonym_key=lambda *_: pledge.key
         )
     return {
         table: outcome.rows

@@ -119,6 +119,7 @@ def build_runtime(
         else build_mailer(settings, Templates(declaration.controller.name, settings.public_url))
     )
     jobs = Jobs(database, clock=clock)
+    execution: RequestExecution  # built below, on the requests; asked only once running
     requests = SubjectRequests(
         database,
         declaration,
@@ -128,6 +129,8 @@ def build_runtime(
         clock,
         notifier=notifier if notifier is not None else mailer,
         jobs=jobs,
+        # Bound when called: the execution below plans the datastores.
+        reaches=lambda datastore, table: execution.reaches(datastore, table),
     )
     keyring = subjects.keyring
     execution = RequestExecution(
@@ -140,7 +143,7 @@ def build_runtime(
         clock=clock,
     )
     requests.on_restricted = execution.notify_recipients
-    webhooks = RecipientWebhooks(database, declaration, requests, subjects, clock=clock)
+    webhooks = RecipientWebhooks(database, declaration, requests, subjects, jobs, clock=clock)
     return Runtime(
         jobs=jobs,
         execution=execution,

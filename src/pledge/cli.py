@@ -28,7 +28,7 @@ from pledge.errors import DeclarationError, UsageError
 
 if TYPE_CHECKING:
     from pledge.app import Runtime
-    from pledge.requests.execution import PlannedTable
+    from pledge.requests.execution import DryRun
     from pledge.requests.model import SubjectRequest
     from pledge.store.database import Database as Store
 
@@ -514,6 +514,7 @@ def datastores_check(
     output_format: Annotated[
         CheckFormat, typer.Option("--format", help="text for people, json for machines.")
     ] = CheckFormat.TEXT,
+    strict: Annotated[bool, typer.Option(help="Fail on warnings too.")] = False,
 ) -> None:
     """Connect to each datastore and check the declared tables and columns against it."""
     from pledge.datastores import check as check_datastores
@@ -527,10 +528,11 @@ def datastores_check(
         _usage(str(error))
     findings = [finding for report in reports for finding in report.findings]
     counts = Counter(finding.severity for finding in findings)
+    failed = bool(counts[Severity.ERROR] or (strict and findings))
     if output_format is CheckFormat.JSON:
         document = {
             "file": str(path),
-            "ok": not findings,
+            "ok": not failed,
             "datastores": [
                 {
                     "name": report.name,
@@ -554,7 +556,7 @@ def datastores_check(
             err.print(f"[green]{escape(str(path))}: the datastores match the declaration[/green]")
         else:
             err.print(_summary(path, counts))
-    raise typer.Exit(1 if findings else 0)
+    raise typer.Exit(1 if failed else 0)
 
 
 def _server_errors() -> tuple[type[Exception], ...]:
@@ -907,20 +909,30 @@ def worker(
             err.print("Stopped.", markup=False)
 
 
-def _show_plan(planned: list[PlannedTable], output_format: CheckFormat) -> None:
+def _show_plan(planned: DryRun, output_format: CheckFormat) -> None:
     import dataclasses
 
     from rich.table import Table
 
     if output_format is CheckFormat.JSON:
-        typer.echo(json.dumps([dataclasses.asdict(item) for item in planned], indent=2))
+        typer.echo(json.dumps(dataclasses.asdict(planned), indent=2))
         return
-    table = Table("datastore", "table", "found by", "rows", "action", box=None)
-    for item in planned:
+    table = Table("datastore", "table", "found by", "rows", "shared", "action", box=None)
+    for item in planned.tables:
         table.add_row(
-            item.datastore, item.table, "; ".join(item.found_by), str(item.rows), item.action
+            item.datastore,
+            item.table,
+            "; ".join(item.found_by),
+            str(item.rows),
+            str(item.shared) if item.shared else "",
+            item.action,
         )
-    Console(highlight=False, soft_wrap=True).print(table)
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(table)
+    for problem in planned.problems:
+        console.print(f"refused: {problem}", markup=False)
+    for warning in planned.warnings:
+        console.print(f"warning: {warning}", markup=False)
 
 
 @contextmanager

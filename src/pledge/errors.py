@@ -13,6 +13,8 @@ Every error Pledge raises on purpose derives from :class:`PledgeError`::
     ├── AuthError            a missing, wrong or insufficient API key
     ├── StoreUnavailable     Pledge's own database cannot be reached; nothing was written
     └── DatastoreError       a company datastore cannot be used: unreachable, a secret unset
+        ├── SchemaDrift      a declared table or column is gone from the database
+        └── PlanRefused      the declared plan cannot succeed (ambiguous, unreached, blocked)
 
 The web layer maps the tree onto HTTP statuses in one place (``web/api/problems.py``).
 """
@@ -88,10 +90,39 @@ class StoreUnavailable(PledgeError):
 
 
 class DatastoreError(PledgeError):
-    """A company datastore cannot be used: it is unreachable, or a variable its URL needs is
-    unset; nothing was read or changed."""
+    """A company datastore cannot be used, or refused what was asked of it.
+
+    Its message names datastores, tables, columns and constraints, never a value of a row.
+
+    Args:
+        message: what went wrong.
+        transient: a retry may succeed (the connection was lost, a lock timed out); otherwise
+            retrying changes nothing until someone acts.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class SchemaDrift(DatastoreError):
     """A company datastore no longer has a table or column the declaration names: nothing is
     carried out there until the declaration and the database agree again."""
+
+
+class PlanRefused(DatastoreError):
+    """A request's plan cannot be carried out as declared (ownership left ambiguous, personal
+    data no request reaches, constraints that would stop it): nothing was changed.
+
+    Args:
+        datastore: the datastore's name.
+        problems: each problem, with its suggested fix.
+    """
+
+    def __init__(self, datastore: str, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        listed = "; ".join(self.problems)
+        super().__init__(
+            f"datastore '{datastore}' cannot carry requests out as declared"
+            f" ('pledge datastores check' says how to fix it): {listed}"
+        )

@@ -161,9 +161,9 @@ def test_erasure_through_the_cli_and_a_worker_process(tmp_path: Path, company: s
 
     plan = run("request", "run", request_id, "--dry-run", "--format", "json", env=env)
     assert plan.returncode == 0, plan.stderr
-    assert {item["table"]: item["action"] for item in json.loads(plan.stdout)}["invoices"] == (
-        "retain (legal hold)"
-    )
+    assert {item["table"]: item["action"] for item in json.loads(plan.stdout)["tables"]}[
+        "invoices"
+    ] == ("retain (legal hold)")
     refused = run("request", "run", request_id, env=env)
     assert refused.returncode == 1 and "approve it first" in refused.stderr
     assert run("request", "approve", request_id, "--staff", "Sam", env=env).returncode == 0

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from pledge.cli import app
@@ -19,6 +20,16 @@ datastores:
       users:
         columns:
           email: {{category: contact.email, identity: email}}
+"""
+
+NORTHWIND = """\
+datastores:
+  northwind:
+    url: sqlite:///{path}
+    tables:
+      Suppliers:
+        columns:
+          Company: {{category: professional.employer}}
 """
 
 
@@ -53,6 +64,44 @@ def test_scan_as_json(declaration: Path) -> None:
     assert [(item["table"], item["column"]) for item in report["findings"]] == [("users", "fld_2")]
     assert report["annotated"] == 1
     assert report["findings"][0]["sampled"] == 10
+
+
+def test_scan_writes_names_as_the_database_spells_them(tmp_path: Path, clean_yaml: str) -> None:
+    """Northwind's ``Order Details`` is scanned, its 2007 template's spaced names reported."""
+    database = tmp_path / "northwind.db"
+    with sqlite3.connect(database) as connection:
+        connection.executescript(
+            """
+            CREATE TABLE Suppliers (ID INTEGER PRIMARY KEY, Company TEXT,
+                "E-mail Address" TEXT, "Business Phone" TEXT, "ZIP/Postal Code" TEXT);
+            CREATE TABLE "Order Details" (OrderID INTEGER, ProductID INTEGER,
+                SupplierID INTEGER REFERENCES Suppliers (ID), UnitPrice NUMERIC,
+                PRIMARY KEY (OrderID, ProductID));
+            """
+        )
+        connection.executemany(
+            "INSERT INTO Suppliers VALUES (?, ?, ?, ?, ?)",
+            [
+                (n, "Exotic Liquids", f"buyer{n}@example.com", f"(171) 555-{n:04d}", "EC1 4SD")
+                for n in range(1, 30)
+            ],
+        )
+        connection.executemany(
+            'INSERT INTO "Order Details" VALUES (?, ?, ?, ?)',
+            [(10248 + n // 3, n, 1 + n % 29, "14.00") for n in range(90)],
+        )
+    path = tmp_path / "pledge.yaml"
+    path.write_text(clean_yaml + NORTHWIND.format(path=database), encoding="utf-8")
+    result = CliRunner().invoke(app, ["scan", "northwind", "-c", str(path), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert {(item["table"], item["column"]) for item in report["findings"]} == {
+        ("Suppliers", "E-mail Address"),
+        ("Suppliers", "Business Phone"),
+        ("Suppliers", "ZIP/Postal Code"),
+    }
+    columns = yaml.safe_load(report["snippet"])["tables"]["Suppliers"]["columns"]
+    assert columns["ZIP/Postal Code"] == {"category": "contact.postal_address"}
 
 
 def test_scanning_an_undeclared_datastore_is_a_usage_error(declaration: Path) -> None:

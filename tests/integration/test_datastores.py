@@ -203,7 +203,7 @@ def test_a_personal_column_no_identity_reaches_is_reported(
         for column in ("customer_email", "subject", "body")
     ]
     assert findings[0]["message"].startswith(
-        "no identity reaches 'support_tickets.customer_email' (contact.email)"
+        "no request reaches 'support_tickets.customer_email' (contact.email)"
     )
 
 

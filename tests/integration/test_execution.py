@@ -34,7 +34,7 @@ from pledge.notify.webhooks import verify_signature
 from pledge.requests.model import RequestState
 from pledge.staff.service import Sessions
 from pledge.store.database import Database
-from pledge.store.tables import jobs
+from pledge.store.tables import job_steps, jobs
 from pledge.subjects.model import Identity
 
 PEOPLE = SEED.rows()
@@ -254,8 +254,11 @@ def test_an_erasure_that_keeps_nothing_makes_pledge_forget_the_person(
     assert events[-1].action == "subject.erased"
 
 
-def test_erasing_twice_changes_nothing_the_second_time(runtime: Runtime, company: str) -> None:
-    """Erasure is idempotent: the pseudonym is not pseudonymised again, nothing else goes."""
+def test_a_second_erasure_rewrites_the_pseudonym_and_removes_nothing_more(
+    runtime: Runtime, company: str
+) -> None:
+    """A second erasure of the same person rewrites every value of a pseudonymised column
+    again, whatever it looks like (a pseudonym is not taken for erased); nothing else goes."""
     submit(runtime, "erasure")
     runtime.runner().run_until_idle()
     engine = create_engine(company)
@@ -280,7 +283,8 @@ def test_erasing_twice_changes_nothing_the_second_time(runtime: Runtime, company
             ).scalar_one()
     finally:
         engine.dispose()
-    assert second == first
+    assert second != first
+    assert EMAIL not in (first, second)
     assert counts(company) == remaining
 
 
@@ -311,6 +315,39 @@ def test_rectification_corrects_only_what_may_be_corrected(runtime: Runtime, com
     assert name == "Ada Lovelace"
 
 
+@pytest.mark.parametrize("company", ["sqlite"], indirect=True)
+def test_a_correction_no_request_can_apply_is_refused_when_submitted(
+    company: str, tmp_path: Path
+) -> None:
+    """A correction to a table no request reaches is refused at submission, with the valid
+    part: the request is never accepted to fail later (it once failed with a KeyError)."""
+    source = declaration_at(
+        company,
+        (
+            "      invoices:\n",
+            "      firmware_releases:\n        columns:\n"
+            "          notes: {category: user_content.support_messages, correctable: true}\n"
+            "        erasure: {strategy: delete}\n      invoices:\n",
+        ),
+    )
+    runtime = make_runtime(tmp_path, source)
+    try:
+        with pytest.raises(UsageError, match="no request reaches table 'firmware_releases'"):
+            runtime.requests.submit(
+                "rectification",
+                Identity.parse("email", EMAIL),
+                details={
+                    "corrections": {
+                        "app.users.full_name": "Ann Other",
+                        "app.firmware_releases.notes": "x",
+                    }
+                },
+            )
+        assert runtime.requests.list() == []
+    finally:
+        runtime.close()
+
+
 def test_portability_exports_only_what_the_person_provided(runtime: Runtime) -> None:
     """The portability JSON holds the ``provided`` columns and nothing else."""
     request_id = submit(runtime, "portability")
@@ -335,12 +372,15 @@ def test_the_dry_run_shows_the_plan_with_row_counts(runtime: Runtime, company: s
     )
     before = counts(company)
 
-    planned = {item.table: item for item in runtime.execution.dry_run(request.id)}
+    planned = {item.table: item for item in runtime.execution.dry_run(request.id).tables}
 
     assert {table: item.rows for table, item in planned.items()} == owned(company)
     assert planned["invoices"].action == "retain (legal hold)"
     assert planned["users"].action.startswith("rewrite email")
-    assert "customer_email → users.email" in planned["support_tickets"].found_by
+    assert (
+        "support_tickets.customer_email → users.email (owner)"
+        in planned["support_tickets"].found_by
+    )
     assert counts(company) == before
 
 
@@ -489,6 +529,51 @@ def test_recipients_are_told_by_signed_webhook_and_retried(
     sent = json.loads(body)
     assert sent["event"] == "request.erasure" and sent["subject"] == {"email": [EMAIL]}
     assert headers["Idempotency-Key"] == f"recipient:{request_id}:partners"
+
+
+@pytest.mark.parametrize("company", ["sqlite"], indirect=True)
+def test_the_notice_names_the_person_after_pledge_forgot_them(
+    company: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Art. 19 with a name: an erasure that keeps nothing makes Pledge forget the person before
+    the recipient's job runs; the notice still carries their identities, sealed when it was
+    queued, and the snapshot is dropped once delivered."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Receiver.calls = [({}, b"")]  # the receiver takes the first notice
+    monkeypatch.setenv("PARTNER_HOOK_SECRET", "s3cret")
+    engine = create_engine(company)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM invoices WHERE user_id = :id"), {"id": PERSON["id"]})
+    engine.dispose()
+    source = declaration_at(
+        company,
+        (
+            "    obligations: Cloudwarm urges",
+            f"    webhook:\n      url: http://127.0.0.1:{server.server_port}/pledge\n"
+            "      secret: ${PARTNER_HOOK_SECRET}\n    obligations: Cloudwarm urges",
+        ),
+    )
+    runtime = make_runtime(tmp_path, source)
+    try:
+        request_id = submit(runtime, "erasure")
+        runtime.runner().run_until_idle()
+        subject_id = runtime.requests.get(request_id).subject_id
+        assert runtime.subjects.get(subject_id).erased  # forgotten before the notice went
+        with runtime.database.read() as connection:
+            kept = connection.execute(
+                select(func.count())
+                .select_from(job_steps)
+                .where(job_steps.c.name == "notice", job_steps.c.data_encrypted.is_not(None))
+            ).scalar_one()
+    finally:
+        runtime.close()
+        server.shutdown()
+        server.server_close()
+
+    sent = json.loads(Receiver.calls[-1][1])
+    assert sent["subject"] == {"email": [EMAIL]}
+    assert kept == 0  # delivered: the snapshot is gone
 
 
 @pytest.mark.parametrize("company", ["sqlite"], indirect=True)

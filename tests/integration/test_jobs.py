@@ -67,7 +67,10 @@ def test_a_retry_waits_and_a_failure_stops(store: Database) -> None:
     assert jobs.get(retried)["state"] == JobState.QUEUED
     assert jobs.get(retried)["run_after"] > now and jobs.get(retried)["error"] == "datastore down"
     assert jobs.get(failed)["state"] == JobState.FAILED
-    assert jobs.get(failed)["error"] == "ValueError: a bug"
+    # An unexpected error's text may hold the values it worked on: only its type is kept.
+    assert jobs.get(failed)["error"] == (
+        "internal error (ValueError); the worker's log has where it happened"
+    )
     assert runner.run_until_idle() == 0  # the retry is not due yet
 
 

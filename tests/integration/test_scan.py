@@ -1,4 +1,8 @@
-"""``scan`` on a real SQLite database: what it reports, what it skips, the snippet it proposes."""
+"""``scan`` on real SQLite databases: what it reports, what it skips, the snippet it proposes.
+
+The last tests scan the benchmark's five databases (``bench/scan_data``: our own synthetic one
+and four shaped like Sakila, Chinook, Northwind and AdventureWorks) against their ground truth.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import Engine, create_engine
+from bench.scan_data import generate
+from sqlalchemy import Engine, Integer, create_engine, inspect
 
 from pledge import loads
 from pledge.datastores.scan import ScanReport, scan
@@ -144,3 +149,109 @@ def test_an_unreadable_database_is_a_datastore_error(tmp_path: Path) -> None:
     with pytest.raises(DatastoreError, match="cannot scan"):
         scan(engine)
     engine.dispose()
+
+
+def test_a_type_sqlite_reads_as_a_number_is_sampled_as_text(tmp_path: Path) -> None:
+    """AdventureWorks' ``UNIQUEIDENTIFIER`` and Northwind's ``IMAGE`` have numeric affinity."""
+    path = tmp_path / "ported.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE EmailAddress (EmailAddressID INT PRIMARY KEY,"
+            " EmailAddress NVARCHAR(50), rowguid UNIQUEIDENTIFIER, Photo IMAGE)"
+        )
+        connection.executemany(
+            "INSERT INTO EmailAddress VALUES (?, ?, ?, ?)",
+            [
+                (n, f"ken{n}@adventure-works.com", f"92C4279F-1207-48A3-8448-{n:012X}", b"\x00")
+                for n in range(1, 60)
+            ],
+        )
+    engine = create_engine(f"sqlite:///{path}")
+    report = scan(engine)
+    engine.dispose()
+    assert reported(report) == {"EmailAddress.EmailAddress": "contact.email"}
+
+
+Truth = dict[tuple[str, str, str], str | None]
+Scans = dict[str, dict[str, ScanReport]]
+
+
+@pytest.fixture(scope="module")
+def benchmark(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Truth, Scans]:
+    """The benchmark's five databases, their ground truth per column, and their scans by region.
+
+    Phone numbers are read in the US and in Germany, whose permissive numbering plan takes
+    most codes for numbers.
+    """
+    folder = tmp_path_factory.mktemp("scan-benchmark")
+    truths = generate(folder)
+    truth = {
+        (database, table, column): category
+        for database, columns in truths.items()
+        for (table, column), category in columns.items()
+    }
+    scans: Scans = {}
+    for region in ("US", "DE"):
+        for database in truths:
+            engine = create_engine(f"sqlite:///{folder / database}.db")
+            scans.setdefault(region, {})[database] = scan(engine, region=region, sample=500)
+            engine.dispose()
+    return folder, truth, scans
+
+
+@pytest.mark.parametrize("region", ["US", "DE"])
+def test_the_benchmark_databases_are_scanned_with_the_promised_precision_and_recall(
+    benchmark: tuple[Path, Truth, Scans], region: str
+) -> None:
+    _, truth, scans = benchmark
+    found = {
+        (database, item.table, item.column)
+        for database, report in scans[region].items()
+        for item in report.findings
+    }
+    personal = {column for column, category in truth.items() if category is not None}
+    precision = len(found & personal) / len(found)
+    recall = len(found & personal) / len(personal)
+    assert precision >= 0.95, sorted(found - personal)
+    assert recall >= 0.9, sorted(personal - found)
+
+
+@pytest.mark.parametrize("region", ["US", "DE"])
+def test_no_integer_key_of_the_benchmark_databases_is_reported(
+    benchmark: tuple[Path, Truth, Scans], region: str
+) -> None:
+    """Not even as possibly personal: ``address_id``, ``city_id``, ``EmailAddressID``…"""
+    folder, _, scans = benchmark
+    for database, report in scans[region].items():
+        engine = create_engine(f"sqlite:///{folder / database}.db")
+        schema = inspect(engine)
+        keys = set()
+        for table in schema.get_table_names():
+            integers = {
+                column["name"]
+                for column in schema.get_columns(table)
+                if isinstance(column["type"], Integer)
+            }
+            declared = set(schema.get_pk_constraint(table)["constrained_columns"])
+            for foreign in schema.get_foreign_keys(table):
+                declared.update(foreign["constrained_columns"])
+            keys |= {(table, column) for column in declared & integers}
+        engine.dispose()
+        flagged = {(item.table, item.column) for item in report.findings + report.possible}
+        assert not flagged & keys, database
+
+
+@pytest.mark.parametrize("region", ["US", "DE"])
+def test_only_birth_dates_of_the_benchmark_databases_are_taken_for_birth_dates(
+    benchmark: tuple[Path, Truth, Scans], region: str
+) -> None:
+    """Hire, order, invoice, rental and update dates are not even listed as possible."""
+    _, truth, scans = benchmark
+    births = {column for column, category in truth.items() if category == "identity.date_of_birth"}
+    taken = {
+        (database, item.table, item.column)
+        for database, report in scans[region].items()
+        for item in report.findings + report.possible
+        if item.category == "identity.date_of_birth"
+    }
+    assert taken == births

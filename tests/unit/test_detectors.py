@@ -10,6 +10,7 @@ from pledge.datastores.classify import REPORT_AT, classify_column
 from pledge.datastores.detectors import (
     birth_date_range,
     contains_contact,
+    has_time_of_day,
     is_birth_date,
     is_email,
     is_free_text,
@@ -19,7 +20,7 @@ from pledge.datastores.detectors import (
     is_phone,
     national_id,
 )
-from pledge.datastores.names import name_evidence
+from pledge.datastores.names import is_key_name, name_evidence
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -143,6 +144,22 @@ def test_birth_dates_lie_between_1900_and_thirteen_years_ago() -> None:
     assert not is_birth_date("1985-13-40", TODAY)
 
 
+@pytest.mark.parametrize(
+    ("value", "timed"),
+    [
+        ("2006-02-15 04:34:33", True),
+        (dt.datetime(2005, 5, 24, 22, 53, 30), True),
+        ("1962-02-18 00:00:00", False),
+        ("1962-02-18", False),
+        (dt.date(1962, 2, 18), False),
+        (dt.datetime(1962, 2, 18), False),
+        ("not a date", False),
+    ],
+)
+def test_a_time_of_day_marks_an_events_timestamp(value: object, timed: bool) -> None:
+    assert has_time_of_day(value) is timed
+
+
 def test_the_birth_date_range_survives_a_leap_day() -> None:
     assert birth_date_range(dt.date(2024, 2, 29))[1] == dt.date(2011, 2, 28)
 
@@ -184,6 +201,70 @@ def test_contact_details_are_found_inside_free_text() -> None:
 )
 def test_column_names_suggest_categories(column: str, category: str) -> None:
     assert name_evidence(column).category == category
+
+
+@pytest.mark.parametrize(
+    ("column", "category"),
+    [
+        ("PostalCode", "contact.postal_address"),
+        ("HomePhone", "contact.phone"),
+        ("ContactName", "identity.name"),
+        ("BillingAddress", "contact.postal_address"),
+        ("ShipAddress", "contact.postal_address"),
+        ("AddressLine1", "contact.postal_address"),
+        ("E-mail Address", "contact.email"),
+        ("ZIP/Postal Code", "contact.postal_address"),
+        ("Business Phone", "contact.phone"),
+        ("emailaddress", "contact.email"),
+        ("post_code", "contact.postal_address"),
+        ("Composer", "identity.name"),
+    ],
+)
+def test_camel_case_spaced_and_folded_names_suggest_categories(column: str, category: str) -> None:
+    assert name_evidence(column).category == category
+
+
+def test_a_ship_address_is_not_an_ip_address_hidden_across_words() -> None:
+    assert name_evidence("ShipAddress").category == "contact.postal_address"
+    assert name_evidence("clientipaddress").category == "device.ip_address"
+
+
+def test_a_city_in_a_table_of_cities_names_a_place_not_where_someone_lives() -> None:
+    assert name_evidence("city", "city").category is None
+    assert name_evidence("Name", "StateProvince").category is None
+    assert name_evidence("City", "Customer").category == "contact.postal_address"
+    assert name_evidence("address", "address").category == "contact.postal_address"
+
+
+def test_photos_and_notes_are_a_persons_only_in_a_table_of_people() -> None:
+    assert name_evidence("Photo", "Employees").category == "identity.photo"
+    assert name_evidence("picture", "staff").category == "identity.photo"
+    assert name_evidence("Picture", "Categories").category is None
+    assert name_evidence("ThumbNailPhoto", "ProductPhoto").category is None
+    assert name_evidence("avatar_url", "posts").category == "identity.photo"
+    assert name_evidence("Notes", "Employees").free_text
+    assert not name_evidence("Notes", "Suppliers").free_text
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["address_id", "AddressID", "SupportRepId", "id_city", "businessentityid", "CustomerKey"],
+)
+def test_key_names_are_recognised_in_every_style(column: str) -> None:
+    assert is_key_name(column)
+
+
+@pytest.mark.parametrize("column", ["address", "postal_code", "phone", "idnr", "identity"])
+def test_names_of_values_are_not_key_names(column: str) -> None:
+    assert not is_key_name(column)
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["hire_date", "HireDate", "last_update", "created_at", "OrderDate", "ModifiedDate"],
+)
+def test_dates_named_after_an_event_say_so(column: str) -> None:
+    assert name_evidence(column).event
 
 
 def test_an_obfuscated_name_gives_no_evidence() -> None:
@@ -261,15 +342,124 @@ def test_matching_values_raise_the_confidence_of_a_name() -> None:
     assert confirmed.confidence > named.confidence
 
 
+BIRTH_LIKE = [dt.date(1950 + n % 50, 1 + n % 12, 1 + n % 28) for n in range(200)]
+
+
 def test_birth_dates_need_a_name_that_says_birth() -> None:
-    dates = [dt.date(1950 + n % 50, 1 + n % 12, 1) for n in range(200)]
-    birth = classify_column("date_of_birth", dates, today=TODAY)
-    built = classify_column("built_on", dates, today=TODAY)
+    birth = classify_column("date_of_birth", BIRTH_LIKE, today=TODAY)
+    unnamed = classify_column("fld_9", BIRTH_LIKE, today=TODAY)
     assert birth is not None
     assert birth.category == "identity.date_of_birth"
     assert birth.personal
-    assert built is not None
-    assert not built.personal
+    assert unnamed is not None
+    assert unnamed.category == "identity.date_of_birth"
+    assert not unnamed.personal
+
+
+@pytest.mark.parametrize(
+    "column", ["hire_date", "HireDate", "built_on", "last_update", "create_date", "OrderDate"]
+)
+def test_dates_of_events_are_not_even_possibly_birth_dates(column: str) -> None:
+    assert classify_column(column, BIRTH_LIKE, table="Employees", today=TODAY) is None
+
+
+def test_old_dates_need_more_than_their_age_to_look_like_birth_dates() -> None:
+    """Sakila's rentals of 2005 are old enough, but a year of timestamps is not a population."""
+    rentals = [f"2005-0{1 + n % 9}-1{n % 10} 1{n % 10}:30:00" for n in range(200)]
+    one_year = [dt.date(2005, 1 + n % 12, 1 + n % 28) for n in range(200)]
+    centuries = [dt.date(1880 + n % 120, 1, 1) for n in range(200)]
+    for dates in (rentals, one_year, centuries):
+        assert classify_column("fld_9", dates, today=TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("column", "key", "integer"),
+    [
+        ("address_id", False, False),
+        ("city_id", False, True),
+        ("AddressID", True, True),
+        ("EmailAddressID", True, True),
+        ("PhoneNumberTypeID", True, True),
+        ("address", True, True),
+    ],
+)
+@pytest.mark.parametrize("region", ["US", "DE"])
+def test_a_name_alone_never_flags_an_integer_key(
+    column: str, key: bool, integer: bool, region: str
+) -> None:
+    values = list(range(1, 700)) + list(range(1_000_000, 1_000_300))
+    verdict = classify_column(column, values, key=key, integer=integer, region=region)
+    assert verdict is None or not verdict.personal
+    empty = classify_column(column, [], key=key, integer=True, region=region)
+    assert empty is None
+
+
+def test_a_text_key_keeps_what_its_name_says() -> None:
+    """AdventureWorks keys PersonPhone by its PhoneNumber; a table may be keyed by e-mail."""
+    phone = classify_column("PhoneNumber", ["697-555-0142", "819-555-0175"] * 30, key=True)
+    email = classify_column("email", [f"user{n}@example.com" for n in range(60)], key=True)
+    assert phone is not None
+    assert phone.category == "contact.phone"
+    assert phone.personal
+    assert email is not None
+    assert email.personal
+
+
+def test_a_national_id_named_like_a_key_needs_valid_check_digits() -> None:
+    tax_ids = ["36574261809", "65929970489", "26954371827"] * 20
+    named = classify_column("tax_id", tax_ids, integer=True)
+    assert named is not None
+    assert named.category == "identity.government_id"
+    assert named.personal
+    assert classify_column("tax_id", list(range(1, 21)) * 3, key=True, integer=True) is None
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("EmailPromotion", [0, 1, 2] * 30),
+        ("email_count", ["3", "12", "0"] * 30),
+        ("email_verified_at", ["2024-05-01 10:00:00", "2023-01-02 08:15:00"] * 30),
+        ("last_login", [dt.datetime(2025, 1, 1, 9, n % 60) for n in range(60)]),
+        ("phone_verified_on", [dt.date(2024, 1 + n % 12, 1) for n in range(60)]),
+    ],
+)
+def test_values_that_cannot_be_what_the_name_says_overrule_it(
+    column: str, values: list[object]
+) -> None:
+    verdict = classify_column(column, values, today=TODAY)
+    assert verdict is None or not verdict.personal
+
+
+def test_numbers_may_still_be_phone_numbers_and_postcodes() -> None:
+    postcodes = classify_column("zip", [10115, 20095, 80331] * 20)
+    phones = classify_column("phone", ["14033335568", "6172235589"] * 30)
+    assert postcodes is not None
+    assert postcodes.personal
+    assert phones is not None
+    assert phones.personal
+
+
+def test_a_photo_of_a_person_is_reported_by_its_name_alone() -> None:
+    staff = classify_column("picture", [], table="staff")
+    assert staff is not None
+    assert staff.category == "identity.photo"
+    assert staff.personal
+    assert classify_column("Picture", [], table="Categories") is None
+
+
+def test_notes_in_a_table_of_people_are_about_them() -> None:
+    notes = [
+        "Education includes a BA in psychology from Colorado State University in 1970.",
+        "Andrew received his BTS commercial in 1974 and a Ph.D. in international marketing.",
+    ] * 5
+    employees = classify_column("Notes", notes, table="Employees")
+    suppliers = classify_column("Notes", notes, table="Suppliers")
+    assert employees is not None
+    assert employees.category == "user_content.inputs"
+    assert employees.personal
+    assert suppliers is not None
+    assert not suppliers.personal
 
 
 def test_free_text_is_personal_when_it_mentions_contact_details() -> None:

@@ -38,6 +38,7 @@ IBAN_SHAPE = re.compile(r"[A-Za-z]{2}\d{2}[A-Za-z0-9 ]{10,36}")
 CARD_SHAPE = re.compile(r"\d[\d \-]{11,22}\d")
 _DATE_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?")
 _DATE_DAY_FIRST = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})")
+_TIME_OF_DAY = re.compile(r"\d{4}-\d{2}-\d{2}[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?")
 _EMBEDDED_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _EMBEDDED_PHONE = re.compile(r"(?<![\w.])\+?\d[\d ().\-/]{6,18}\d(?![\w.])")
 
@@ -228,6 +229,23 @@ def as_date(value: object) -> dt.date | None:
         return dt.date(year, month, day)
     except ValueError:
         return None
+
+
+def has_time_of_day(value: object) -> bool:
+    """Whether a date carries a time other than midnight, as the timestamp of an event does.
+
+    Args:
+        value: a date, a datetime, or ISO text (``2006-02-15 04:34:33``).
+
+    Returns:
+        True for ``2006-02-15 04:34:33``; False for ``1962-02-18``, ``1962-02-18 00:00:00``
+        (how many databases store a birth date) and for what is not a date.
+    """
+    if isinstance(value, dt.datetime):
+        return value.time() != dt.time()
+    if isinstance(value, str) and (found := _TIME_OF_DAY.match(value)):
+        return any(int(part or 0) for part in found.groups())
+    return False
 
 
 def is_birth_date(value: object, today: dt.date) -> bool:

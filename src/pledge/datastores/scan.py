@@ -2,9 +2,13 @@
 
 ``scan`` reflects the tables, draws a bounded random sample of rows from each (``ORDER BY
 random()`` on SQLite and PostgreSQL, ``RAND()`` on MySQL/MariaDB, ``LIMIT`` everywhere), gives
-each column's values to :func:`pledge.datastores.classify.classify_column`, and reports the
-personal columns the declaration does not annotate yet, with a YAML snippet to paste into its
-``datastores`` section.
+each column's values to :func:`pledge.datastores.classify.classify_column` with what the
+schema says of it (a primary or foreign key, an integer type), and reports the personal
+columns the declaration does not annotate yet, with a YAML snippet to paste into its
+``datastores`` section. Values are read as the driver returns them, without the dialect's
+conversions: a SQLite column declared ``UNIQUEIDENTIFIER`` or ``IMAGE`` has numeric affinity,
+and converting its text to a number would fail. Columns that are not sampled (binary data,
+measurements, JSON documents) are judged by their name alone; flags never.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, Engine, MetaData, Select, func, select
+from sqlalchemy import Column, Engine, MetaData, Select, func, select, type_coerce
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import NullType
 
 from pledge.datastores.classify import REPORT_AT, Verdict, classify_column
 from pledge.errors import DatastoreError
@@ -180,26 +186,39 @@ def scan(
         with engine.connect() as connection:
             for done, table in enumerate(tables, 1):
                 wanted: list[Column[Any]] = []
+                by_name: list[Column[Any]] = []
                 rows: Sequence[Any] = []
                 for column in table.columns:
                     if (table.name, column.name) in annotated:
                         skipped += 1
                     elif _sampleable(column):
                         wanted.append(column)
+                    elif not _python_type(column, bool):  # email_verified says nothing
+                        by_name.append(column)
                 if wanted:
-                    query = _random(select(*wanted), engine).limit(sample)
+                    query = _random(select(*map(_raw, wanted)), engine).limit(sample)
                     rows = connection.execute(query).all()
+                samples: list[tuple[Column[Any], list[Any]]] = []
                 for index, column in enumerate(wanted):
                     sampled = [row[index] for row in rows if row[index] is not None]
                     if len(rows) == sample and len(sampled) < sample // 10:
                         # Sparse: most sampled rows are null here, so sample the non-null ones.
-                        query = select(column).where(column.is_not(None))
+                        query = select(_raw(column)).where(column.is_not(None))
                         found = connection.execute(_random(query, engine).limit(sample))
                         sampled = list(found.scalars())
                     columns += 1
                     values += len(sampled)
+                    samples.append((column, sampled))
+                samples += [(column, []) for column in by_name]
+                for column, sampled in samples:
                     verdict = classify_column(
-                        column.name, sampled, table=table.name, region=region, today=today
+                        column.name,
+                        sampled,
+                        table=table.name,
+                        region=region,
+                        today=today,
+                        key=column.primary_key or bool(column.foreign_keys),
+                        integer=_python_type(column, int),
                     )
                     if verdict is not None:
                         finding = ColumnFinding.of(table.name, column.name, verdict)
@@ -227,6 +246,19 @@ def _sampleable(column: Column[Any]) -> bool:
     except NotImplementedError:  # a dialect-specific type: its values are read as text
         return True
     return not issubclass(kind, _SKIPPED_TYPES)
+
+
+def _python_type(column: Column[Any], kind: type | tuple[type, ...]) -> bool:
+    """Whether the column's declared type reads as ``kind`` in Python."""
+    try:
+        return issubclass(column.type.python_type, kind)
+    except NotImplementedError:
+        return False
+
+
+def _raw(column: Column[Any]) -> ColumnElement[Any]:
+    """``column`` read as the driver returns it: no dialect conversion that could fail."""
+    return type_coerce(column, NullType())
 
 
 def _random(query: Select[Any], engine: Engine) -> Select[Any]:

@@ -1,4 +1,11 @@
-"""The SQL connector: SQLite, PostgreSQL and MySQL/MariaDB through SQLAlchemy."""
+"""The SQL connector: SQLite, PostgreSQL and MySQL/MariaDB through SQLAlchemy.
+
+Statements never carry their parameters into errors or logs (``hide_parameters``), SQLite
+enforces foreign keys on Pledge's connections as the schema declares them, and reflection
+reads every foreign key that points into the tables a request uses, with its ON DELETE
+action; on PostgreSQL, the foreign keys of a partitioned table's partitions count as the
+table's own.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,15 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, MetaData, create_engine, inspect
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect, text, types
+from sqlalchemy import Table as SqlTable
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from pledge.datastores.model import Column, ForeignKey, Schema, Table
+from pledge.datastores.model import INTEGER, NUMBER, OTHER, TEXT, Column, ForeignKey, Schema, Table
 from pledge.errors import DatastoreError
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -106,20 +115,26 @@ class SqlDatastore:
             if url.get_backend_name() in ("postgresql", "mysql", "mariadb"):
                 arguments["connect_timeout"] = _CONNECT_TIMEOUT
             try:
-                self._engine = create_engine(
-                    url, connect_args=arguments, pool_pre_ping=self._pre_ping
+                engine = create_engine(
+                    url,
+                    connect_args=arguments,
+                    pool_pre_ping=self._pre_ping,
+                    hide_parameters=True,
                 )
             except (ArgumentError, NoSuchModuleError) as error:
                 raise DatastoreError(f"datastore '{self.name}': {error}") from None
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _enforce_foreign_keys)
+            self._engine = engine
         return self._engine
 
     def reflect(self, only: Iterable[str] | None = None) -> Schema:
         """The tables, columns and foreign keys of the database as it is now.
 
         Args:
-            only: just these tables (and those their foreign keys refer to), as a job needs;
-                names the database lacks are left out, for the plan to report. Every table
-                when not given.
+            only: these tables, every table whose foreign keys point into them, and the
+                tables they point to (what a job needs); names the database lacks are left
+                out, for the plan to report. Every table when not given.
 
         Raises:
             DatastoreError: the database cannot be reached or read.
@@ -129,19 +144,32 @@ class SqlDatastore:
         try:
             if engine.dialect.name == "sqlite":
                 self._refuse_missing_sqlite_file(engine.url)
-            if only is None:
-                metadata.reflect(bind=engine)
-            else:
-                with engine.connect() as connection:
-                    present = set(inspect(connection).get_table_names())
-                    wanted = [name for name in dict.fromkeys(only) if name in present]
-                    metadata.reflect(bind=connection, only=wanted)
+            with engine.connect() as connection:
+                inspector = inspect(connection)
+                present = set(inspector.get_table_names())
+                parents = _partitions(connection)
+                if only is None:
+                    wanted = sorted(present - set(parents))
+                else:
+                    named = {name for name in dict.fromkeys(only) if name in present}
+                    wanted = sorted(named | _referencing(inspector, named, parents))
+                metadata.reflect(bind=connection, only=wanted)
+                keys = {
+                    table.name: _foreign_keys(connection, table, parents)
+                    for table in metadata.tables.values()
+                }
             self.metadata = metadata
         except SQLAlchemyError as error:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            if isinstance(error, ArgumentError | NoSuchModuleError):
+                reason = type(error).__name__
             raise DatastoreError(
-                f"datastore '{self.name}' is unreachable at {shown(engine.url)}: {reason}"
+                f"datastore '{self.name}' is unreachable at {shown(engine.url)}: {reason}",
+                transient=True,
             ) from None
+        for partition, parent in parents.items():
+            if parent in keys and partition in keys:
+                keys[parent] = tuple(dict.fromkeys((*keys[parent], *keys.pop(partition))))
         return Schema.of(
             Table(
                 name=table.name,
@@ -151,19 +179,15 @@ class SqlDatastore:
                         _type_name(column.type),
                         bool(column.nullable),
                         column.primary_key,
+                        column_kind(column.type),
+                        getattr(column.type, "length", None),
                     )
                     for column in table.columns
                 },
-                foreign_keys=tuple(
-                    ForeignKey(
-                        tuple(element.parent.name for element in constraint.elements),
-                        constraint.referred_table.name,
-                        tuple(element.column.name for element in constraint.elements),
-                    )
-                    for constraint in table.foreign_key_constraints
-                ),
+                foreign_keys=keys.get(table.name, ()),
             )
             for table in metadata.sorted_tables
+            if table.name not in parents
         )
 
     def close(self) -> None:
@@ -178,8 +202,116 @@ class SqlDatastore:
         memory = not path or path == ":memory:" or path.startswith("file:")
         if not memory and not Path(str(path)).exists():
             raise DatastoreError(
-                f"datastore '{self.name}' is unreachable at {shown(url)}: no such file"
+                f"datastore '{self.name}' is unreachable at {shown(url)}: no such file",
+                transient=True,
             )
+
+
+def column_kind(kind: types.TypeEngine[Any]) -> str:
+    """What a column of SQL type ``kind`` holds: text, integer, number or other."""
+    if isinstance(kind, types.String | types.Enum):
+        return TEXT
+    if isinstance(kind, types.Integer):
+        return INTEGER
+    if isinstance(kind, types.Numeric):
+        return NUMBER
+    return OTHER
+
+
+def _enforce_foreign_keys(connection: Any, _record: Any) -> None:
+    # SQLite checks foreign keys only when each connection asks: the schema's own rules
+    # (and its ON DELETE actions) then hold for what Pledge changes.
+    cursor = connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _partitions(connection: Connection) -> dict[str, str]:
+    """On PostgreSQL, each partition's top partitioned table (empty elsewhere)."""
+    if connection.dialect.name != "postgresql":
+        return {}
+    rows = connection.execute(
+        text(
+            "SELECT child.relname, parent.relname FROM pg_inherits"
+            " JOIN pg_class child ON child.oid = pg_inherits.inhrelid"
+            " JOIN pg_class parent ON parent.oid = pg_inherits.inhparent"
+            " JOIN pg_namespace ON pg_namespace.oid = parent.relnamespace"
+            " WHERE parent.relkind = 'p' AND pg_namespace.nspname = current_schema()"
+        )
+    ).all()
+    parent_of = {str(child): str(parent) for child, parent in rows}
+    top: dict[str, str] = {}
+    for child in parent_of:
+        found = parent_of[child]
+        while found in parent_of:
+            found = parent_of[found]
+        top[child] = found
+    return top
+
+
+def _referencing(inspector: Any, named: set[str], parents: Mapping[str, str]) -> set[str]:
+    """The tables whose foreign keys point into ``named`` (a partition's counts for its
+    partitioned table)."""
+    found: set[str] = set()
+    for (_, table), keys in inspector.get_multi_foreign_keys().items():
+        if any(key["referred_table"] in named for key in keys):
+            found.add(table)
+            if table in parents:
+                found.add(parents[table])
+    return found
+
+
+def _foreign_keys(
+    connection: Connection, table: SqlTable, parents: Mapping[str, str]
+) -> tuple[ForeignKey, ...]:
+    if connection.dialect.name == "sqlite":
+        return _sqlite_foreign_keys(connection, table.name)
+    return tuple(
+        ForeignKey(
+            tuple(element.parent.name for element in constraint.elements),
+            parents.get(constraint.referred_table.name, constraint.referred_table.name),
+            tuple(element.column.name for element in constraint.elements),
+            _action(constraint.ondelete),
+            constraint.name if isinstance(constraint.name, str) else None,
+        )
+        for constraint in table.foreign_key_constraints
+    )
+
+
+def _sqlite_foreign_keys(connection: Connection, table: str) -> tuple[ForeignKey, ...]:
+    # SQLAlchemy's SQLite reflection misses the ON DELETE of a column's inline REFERENCES;
+    # the pragma is what SQLite itself enforces.
+    quoted = table.replace('"', '""')
+    rows = connection.exec_driver_sql(f'PRAGMA foreign_key_list("{quoted}")').all()
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(int(row[0]), []).append(row)
+    found = []
+    for parts in grouped.values():
+        parts.sort(key=lambda row: int(row[1]))
+        referred = str(parts[0][2])
+        columns = tuple(str(row[3]) for row in parts)
+        targets = tuple(str(row[4]) if row[4] is not None else "" for row in parts)
+        if not all(targets):
+            targets = _primary_key(connection, referred) or targets
+        found.append(ForeignKey(columns, referred, targets, _action(str(parts[0][6]))))
+    return tuple(found)
+
+
+def _primary_key(connection: Connection, table: str) -> tuple[str, ...]:
+    quoted = table.replace('"', '""')
+    rows = connection.exec_driver_sql(f'PRAGMA table_info("{quoted}")').all()
+    return tuple(str(row[1]) for row in sorted(rows, key=lambda row: int(row[5])) if row[5])
+
+
+def _action(action: str | None) -> str | None:
+    """An ON DELETE action as declared; None for the default (no action)."""
+    if action is None:
+        return None
+    upper = action.upper()
+    return None if upper in ("NO ACTION", "") else upper
 
 
 def _type_name(kind: object) -> str:

@@ -1,7 +1,8 @@
 """The schema of ``pledge.yaml``: what a company declares about the personal data it processes.
 
 Plain Pydantic models, immutable, with no I/O. Loading (with line numbers) is in ``loader``;
-references between sections are checked there too, because they need the whole document.
+references between sections are checked there too, because they need the whole document. The
+value types are in ``fields``, the ``datastores:`` section in ``datastores``.
 """
 
 from __future__ import annotations
@@ -16,143 +17,54 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     GetJsonSchemaHandler,
-    PlainSerializer,
     PrivateAttr,
-    Strict,
     WithJsonSchema,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
-from pledge.declaration.duration import Duration, DurationError, RetentionEvent, split_retention
+from pledge.declaration.datastores import (
+    DATASTORE_DIALECTS,
+    ColumnAnnotation,
+    ColumnReference,
+    Datastore,
+    DatastoreUrl,
+    Erasure,
+    ErasureStrategy,
+    Identifier,
+    IdentityKind,
+    LegalHold,
+    Mask,
+    MatchKind,
+    PseudonymKind,
+    Reference,
+    Relation,
+    Rewrite,
+    TableAnnotation,
+    TableRole,
+)
+from pledge.declaration.duration import DurationError, RetentionEvent, split_retention
+from pledge.declaration.fields import (
+    Country,
+    DurationText,
+    Email,
+    Flag,
+    Key,
+    Language,
+    Url,
+    not_a_duration,
+)
+from pledge.declaration.fields import Model as _Model
 from pledge.declaration.taxonomy import (
     Category,
     Taxonomy,
     builtin_taxonomy,
-    country_codes,
     is_transfer,
 )
-
-# --- value types -------------------------------------------------------------------------------
-
-
-def _not_a_duration(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (
-            f"{value} has no unit; write an ISO 8601 duration such as P{value}D (days),"
-            f" P{value}M (months) or P{value}Y (years)"
-        )
-    return "expected an ISO 8601 duration such as P30D"
-
-
-def _duration(value: Any) -> Duration:
-    if isinstance(value, Duration):
-        return value
-    if not isinstance(value, str):
-        raise PydanticCustomError("duration", _not_a_duration(value))
-    try:
-        return Duration.parse(value)
-    except DurationError as error:
-        raise PydanticCustomError("vague" if error.vague else "duration", str(error)) from None
-
-
-DurationText = Annotated[
-    Duration,
-    BeforeValidator(_duration),
-    PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": "^[Pp]", "examples": ["P30D", "P2Y", "PT72H"]}),
-]
-
-
-_COUNTRY_HINTS = {"UK": "GB", "EL": "GR"}
-
-
-def _country(value: str) -> str:
-    if value not in country_codes():
-        hint = _COUNTRY_HINTS.get(value.upper())
-        suffix = f"; did you mean '{hint}'?" if hint else " (e.g. DE, US, GB)"
-        raise PydanticCustomError(
-            "country", f"'{value}' is not an ISO 3166-1 alpha-2 country code{suffix}"
-        )
-    return value
-
-
-Country = Annotated[
-    str,
-    AfterValidator(_country),
-    WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$", "examples": ["DE", "US"]}),
-]
-
-
-def _email(value: str) -> str:
-    from email_validator import EmailNotValidError, validate_email  # 20 ms to import: on use
-
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise PydanticCustomError("email", f"'{value}' is not an e-mail address: {error}") from None
-
-
-Email = Annotated[
-    str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})
-]
-
-
-def _url(value: str) -> str:
-    if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value):
-        raise PydanticCustomError("url", f"'{value}' is not a web address; start with https://")
-    return value
-
-
-Url = Annotated[
-    str, AfterValidator(_url), WithJsonSchema({"type": "string", "pattern": "^https?://"})
-]
-
-
-_KEY_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
-
-
-def _key(value: str) -> str:
-    if not re.fullmatch(_KEY_PATTERN, value):
-        raise PydanticCustomError(
-            "key", f"'{value}' is not a valid key; use lowercase letters, digits and underscores"
-        )
-    return value
-
-
-Key = Annotated[
-    str, AfterValidator(_key), WithJsonSchema({"type": "string", "pattern": _KEY_PATTERN})
-]
-"""A name other parts of the declaration refer to: lowercase snake_case, dots for hierarchy."""
-
-
-def _language(value: str) -> str:
-    if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
-        raise PydanticCustomError(
-            "language", f"'{value}' is not a language tag such as en or de-AT"
-        )
-    return value
-
-
-Flag = Annotated[bool, Strict()]
-"""A boolean written as true or false; YAML 1.1's yes/no/on/off are refused."""
-
-Language = Annotated[
-    str,
-    AfterValidator(_language),
-    WithJsonSchema({"type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"}),
-]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
 
 # --- enumerations ------------------------------------------------------------------------------
 
@@ -334,7 +246,7 @@ class CategoryDefinition(_Model):
 
 def _retention(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
-        raise PydanticCustomError("duration", _not_a_duration(value))
+        raise PydanticCustomError("duration", not_a_duration(value))
     if isinstance(value, str):
         try:
             period, event = split_retention(value)
@@ -604,230 +516,6 @@ class Security(_Model):
     breach: BreachNotice | None = Field(None, description="What happens after a breach.")
 
 
-# --- datastores ----------------------------------------------------------------------------------
-
-_IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-
-
-def _identifier(value: str) -> str:
-    if not re.fullmatch(_IDENTIFIER_PATTERN, value):
-        raise PydanticCustomError(
-            "identifier",
-            f"'{value}' is not a table or column name; use letters, digits and underscores",
-        )
-    return value
-
-
-Identifier = Annotated[
-    str,
-    AfterValidator(_identifier),
-    WithJsonSchema({"type": "string", "pattern": _IDENTIFIER_PATTERN}),
-]
-"""The name of a table or column in a company's database, as the database spells it."""
-
-_COLUMN_REFERENCE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$"
-
-
-def _column_reference(value: str) -> str:
-    if not re.fullmatch(_COLUMN_REFERENCE_PATTERN, value):
-        raise PydanticCustomError(
-            "column_reference", f"'{value}' is not a column reference; write it as table.column"
-        )
-    return value
-
-
-ColumnReference = Annotated[
-    str,
-    AfterValidator(_column_reference),
-    WithJsonSchema(
-        {"type": "string", "pattern": _COLUMN_REFERENCE_PATTERN, "examples": ["users.email"]}
-    ),
-]
-"""A column of another table of the same datastore: ``table.column``."""
-
-DATASTORE_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
-"""The databases a datastore URL may name (SQLAlchemy dialects, with an optional driver)."""
-
-_ENV_REFERENCE = r"\$\{[A-Za-z_][A-Za-z0-9_]*\}"
-_SECRET_PARAMETERS = ("password", "passwd", "pwd", "sslpassword")
-
-
-def _datastore_url(value: str) -> str:
-    found = re.fullmatch(r"(?P<dialect>[A-Za-z0-9]+)(\+[A-Za-z0-9_]+)?://(?P<rest>.*)", value)
-    if found is None or found["dialect"] not in DATASTORE_DIALECTS:
-        raise PydanticCustomError(
-            "datastore_url",
-            f"'{value}' is not a database URL; start with one of"
-            f" {', '.join(name + '://' for name in DATASTORE_DIALECTS)} (a driver may follow"
-            " the name: postgresql+psycopg://)",
-        )
-    authority = found["rest"].split("/", 1)[0]
-    userinfo = authority.rpartition("@")[0]
-    colon, password = userinfo.partition(":")[1:]
-    literal = bool(colon) and not re.fullmatch(_ENV_REFERENCE, password)
-    query = found["rest"].partition("?")[2]
-    for parameter in query.split("&") if query else ():
-        name, _, given = parameter.partition("=")
-        if name.lower() in _SECRET_PARAMETERS and not re.fullmatch(_ENV_REFERENCE, given):
-            literal = True
-    if literal:
-        raise PydanticCustomError(
-            "secret",
-            "the datastore URL contains a password; write a reference to an environment"
-            " variable instead, e.g. postgresql+psycopg://app:${DB_PASSWORD}@db.example/app,"
-            " and set DB_PASSWORD where Pledge runs: pledge.yaml is committed, secrets are not",
-        )
-    return value
-
-
-DatastoreUrl = Annotated[
-    str,
-    AfterValidator(_datastore_url),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": "^(sqlite|postgresql|mysql|mariadb)(\\+[A-Za-z0-9_]+)?://",
-            "examples": ["postgresql+psycopg://app:${DB_PASSWORD}@db.example:5432/app"],
-        }
-    ),
-]
-
-
-class IdentityKind(StrEnum):
-    """What identifies a person in an identity column."""
-
-    EMAIL = "email"
-    PHONE = "phone"
-    ACCOUNT = "account"  # the company's own account or customer id
-    DEVICE = "device"  # a device or installation id
-
-
-class ErasureStrategy(StrEnum):
-    """How a table forgets a person: its rows go, or some of their columns are rewritten."""
-
-    DELETE = "delete"
-    REWRITE = "rewrite"
-
-
-class PseudonymKind(StrEnum):
-    """How a pseudonym is derived from the value it replaces."""
-
-    HMAC = "hmac"  # keyed HMAC-SHA-256: the same value gives the same pseudonym, not reversible
-
-
-class ColumnAnnotation(_Model):
-    """What a column of a company's table holds about people."""
-
-    category: Key = Field(description="The data category of the values in the column.")
-    identity: IdentityKind | None = Field(
-        None, description="The column identifies a person: email, phone, account or device."
-    )
-    correctable: Flag = Field(
-        False, description="The person may have the value corrected (GDPR Art. 16)."
-    )
-    provided: Flag = Field(
-        False, description="The person provided the value: part of a portability export."
-    )
-
-
-class Mask(_Model):
-    """Masking: every character replaced by ``*`` except the last few."""
-
-    keep_last: int = Field(ge=0, le=64, description="How many trailing characters stay readable.")
-
-
-class Rewrite(_Model):
-    """What an erased value of a column becomes: exactly one of fixed, mask or pseudonym."""
-
-    fixed: str | int | float | None = Field(None, description="A fixed value written instead.")
-    mask: Mask | None = Field(None, description="The value masked, keeping its last characters.")
-    pseudonym: PseudonymKind | None = Field(
-        None, description="A keyed pseudonym of the value (hmac)."
-    )
-
-    @model_validator(mode="after")
-    def _one_method(self) -> Self:
-        """Refuse a rewrite that names no method, or more than one."""
-        chosen = [
-            name for name in ("fixed", "mask", "pseudonym") if getattr(self, name) is not None
-        ]
-        if len(chosen) != 1:
-            raise PydanticCustomError(
-                "rewrite",
-                "write exactly one of fixed, mask or pseudonym (or null to empty the column),"
-                f" not {' and '.join(chosen) or 'none'}",
-            )
-        return self
-
-
-class Erasure(_Model):
-    """How a table forgets a person."""
-
-    strategy: ErasureStrategy = Field(description="delete the person's rows, or rewrite columns.")
-    rewrite: dict[Identifier, Rewrite | None] | None = Field(
-        None,
-        description="With strategy rewrite: column → null (empty it) or how to rewrite it.",
-    )
-
-    @model_validator(mode="after")
-    def _columns_match_strategy(self) -> Self:
-        """A rewrite names its columns; a deletion rewrites nothing."""
-        if self.strategy is ErasureStrategy.REWRITE and not self.rewrite:
-            raise PydanticCustomError(
-                "erasure", "strategy rewrite needs 'rewrite': the columns to rewrite and how"
-            )
-        if self.strategy is ErasureStrategy.DELETE and self.rewrite:
-            raise PydanticCustomError(
-                "erasure", "strategy delete removes whole rows; drop 'rewrite' or use rewrite"
-            )
-        return self
-
-
-class LegalHold(_Model):
-    """Rows the law requires to be kept: retained (and restricted) despite an erasure request."""
-
-    retain: DurationText = Field(description="How long the rows are kept, e.g. P10Y.")
-    reason: str = Field(min_length=1, description="The obligation, e.g. the law that requires it.")
-    after: RetentionEvent = Field(
-        RetentionEvent.COLLECTION, description="The event the period counts from."
-    )
-
-
-class Relation(_Model):
-    """A link between tables the database does not declare as a foreign key."""
-
-    column: Identifier = Field(description="The column of this table.")
-    references: ColumnReference = Field(
-        description="The column of another (or the same) table it matches: table.column."
-    )
-
-
-class TableAnnotation(_Model):
-    """What a table holds about people, how it links to others and how it is erased."""
-
-    columns: dict[Identifier, ColumnAnnotation] = Field(
-        default_factory=dict, description="The columns holding personal data, by name."
-    )
-    erasure: Erasure | None = Field(None, description="How the table forgets a person.")
-    legal_hold: LegalHold | None = Field(
-        None, description="Rows kept under a legal obligation despite erasure requests."
-    )
-    relations: list[Relation] = Field(
-        default_factory=list, description="Links to other tables that are not foreign keys."
-    )
-
-
-class Datastore(_Model):
-    """A company database Pledge reads and changes to carry out people's requests."""
-
-    url: DatastoreUrl = Field(
-        description="SQLAlchemy URL; secrets only as ${ENV_VAR} references, expanded on connect."
-    )
-    tables: dict[Identifier, TableAnnotation] = Field(
-        min_length=1, description="The tables holding personal data, by name."
-    )
-
-
 def _format_version(value: Any) -> Any:
     if type(value) is not int:  # not True, 1.0 or "1", which Literal[1] would let through
         raise PydanticCustomError(
@@ -945,3 +633,25 @@ def _extended_taxonomy(additions: tuple[tuple[str, CategoryDefinition], ...]) ->
     return builtin_taxonomy().extended(
         Category(key=key, **definition.model_dump()) for key, definition in additions
     )
+
+
+__all__ = [
+    "DATASTORE_DIALECTS",
+    "ColumnAnnotation",
+    "ColumnReference",
+    "Datastore",
+    "DatastoreUrl",
+    "Erasure",
+    "ErasureStrategy",
+    "Identifier",
+    "IdentityKind",
+    "LegalHold",
+    "Mask",
+    "MatchKind",
+    "PseudonymKind",
+    "Reference",
+    "Relation",
+    "Rewrite",
+    "TableAnnotation",
+    "TableRole",
+]

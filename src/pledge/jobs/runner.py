@@ -10,11 +10,12 @@ import logging
 import os
 import socket
 import threading
+import traceback
 from collections.abc import Callable, Mapping
 
 from pledge.errors import StoreUnavailable
 from pledge.ids import new_id
-from pledge.jobs.service import Job, Jobs, Retry, backoff
+from pledge.jobs.service import Job, Jobs, Retry, backoff, describe
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,11 @@ class Runner:
         except StoreUnavailable:
             raise  # the lease runs out and the job is taken up again once the store is back
         except Exception as error:  # a bug or a refusal: the job fails, the runner goes on
-            log.exception("job %s (%s) failed", job.id, job.kind)
-            self.jobs.fail(job, f"{type(error).__name__}: {error}")
+            reason = describe(error)
+            # Where it happened, never the error's own text: it may hold personal values.
+            where = "".join(traceback.format_tb(error.__traceback__))
+            log.error("job %s (%s) failed: %s\n%s", job.id, job.kind, reason, where)
+            self.jobs.fail(job, reason)
         else:
             self.jobs.finish(job)
         return True

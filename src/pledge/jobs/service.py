@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, delete, insert, or_, select, update
 
 from pledge.clock import Clock, utc_now
+from pledge.errors import PledgeError
 from pledge.ids import new_id
 from pledge.store.database import Database
 from pledge.store.tables import job_steps, jobs
@@ -250,6 +251,22 @@ class Jobs:
         )
         return StepRecord(name, dict(result), data_encrypted, now)
 
+    def attach(self, connection: Connection, job_id: str, name: str, data: bytes) -> None:
+        """Keep encrypted ``data`` with a job under ``name`` (replacing what was there), in the
+        caller's transaction: what the job needs later that must not be in its payload."""
+        connection.execute(
+            delete(job_steps).where(job_steps.c.job_id == job_id, job_steps.c.name == name)
+        )
+        self.record_step(connection, job_id, name, {}, data)
+
+    def detach(self, connection: Connection, job_id: str, name: str) -> None:
+        """Drop the data kept with a job under ``name`` (it has served)."""
+        connection.execute(
+            update(job_steps)
+            .where(job_steps.c.job_id == job_id, job_steps.c.name == name)
+            .values(data_encrypted=None)
+        )
+
     def finish(self, job: Job) -> None:
         """Mark a job done."""
         self._close(job, JobState.DONE, None, None)
@@ -308,6 +325,15 @@ class Jobs:
 def request_key(request_id: str) -> str:
     """The key of the job that carries out a subject request."""
     return f"request:{request_id}"
+
+
+def describe(error: BaseException) -> str:
+    """A failure as a job row, a request and the audit trail may record it: Pledge's own
+    errors by their message (which names no personal value), anything else by its type only
+    (its text may carry the values it was working on)."""
+    if isinstance(error, PledgeError):
+        return str(error)
+    return f"internal error ({type(error).__name__}); the worker's log has where it happened"
 
 
 def backoff(attempts: int) -> dt.timedelta:

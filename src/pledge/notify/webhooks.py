@@ -28,7 +28,8 @@ from pledge.declaration.model import Declaration
 from pledge.enforcement import audit
 from pledge.enforcement.audit import AuditEntry
 from pledge.errors import PledgeError
-from pledge.jobs.service import Job, Retry
+from pledge.jobs.service import Job, Jobs, Retry
+from pledge.requests.execution import NOTICE_STEP, notice_context
 from pledge.requests.service import SubjectRequests
 from pledge.store.database import Database
 from pledge.subjects.service import Subjects
@@ -60,7 +61,8 @@ class RecipientWebhooks:
         database: Pledge's store (for the audit trail).
         declaration: the declaration (recipients and their webhooks).
         requests: the requests, to say what happened.
-        subjects: the person's identities, by which the recipient finds them.
+        subjects: the keyring that opens each notice's sealed snapshot of the person.
+        jobs: where each notice's snapshot is kept.
         environ: where the webhook secrets are read.
         client: the HTTP client (one is made when omitted).
         clock: the time source.
@@ -72,6 +74,7 @@ class RecipientWebhooks:
         declaration: Declaration,
         requests: SubjectRequests,
         subjects: Subjects,
+        jobs: Jobs,
         *,
         environ: Mapping[str, str] | None = None,
         client: httpx.Client | None = None,
@@ -81,6 +84,7 @@ class RecipientWebhooks:
         self.declaration = declaration
         self.requests = requests
         self.subjects = subjects
+        self.jobs = jobs
         self.environ = os.environ if environ is None else environ
         self.client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
         self.clock = clock
@@ -96,15 +100,15 @@ class RecipientWebhooks:
         if not secret:
             raise Retry(f"the webhook secret of '{key}' is not set (environment {variable})")
         request = self.requests.get(str(job.payload["request_id"]))
-        subject = self.subjects.get(request.subject_id)
+        snapshot = self._snapshot(job)
         body = json.dumps(
             {
                 "event": f"request.{request.type}",
                 "request_id": request.id,
                 "controller": self.declaration.controller.name,
                 "occurred_at": (request.closed_at or self.clock()).isoformat(),
-                "subject": _identities(subject.identities),
-                "details": _shared_details(request.type, request.details or {}),
+                "subject": snapshot["subject"],
+                "details": snapshot["details"],
             },
             sort_keys=True,
             separators=(",", ":"),
@@ -126,6 +130,7 @@ class RecipientWebhooks:
         if not response.is_success:
             raise Retry(f"webhook of '{key}' answered {response.status_code}")
         with self.database.transaction() as connection:
+            self.jobs.detach(connection, job.id, NOTICE_STEP)
             audit.record(
                 connection,
                 AuditEntry(
@@ -137,20 +142,22 @@ class RecipientWebhooks:
                 clock=self.clock,
             )
 
+    def _snapshot(self, job: Job) -> dict[str, Any]:
+        """The identities (and corrections) sealed when the notice was queued.
+
+        Raises:
+            PledgeError: the notice has no snapshot (it was delivered, or tampered with).
+        """
+        step = self.jobs.step(job.id, NOTICE_STEP)
+        if step is None or step.data_encrypted is None:
+            raise PledgeError(
+                f"the notice of job {job.id} holds no snapshot of the person: it was delivered"
+                " already, or queued by a version of Pledge that kept none"
+            )
+        sealed = self.subjects.keyring.unseal(step.data_encrypted, notice_context(job.id))
+        found: dict[str, Any] = json.loads(sealed)
+        return found
+
     def close(self) -> None:
         """Release the HTTP client."""
         self.client.close()
-
-
-def _identities(identities: Any) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for identity in identities:
-        grouped.setdefault(str(identity.kind), []).append(identity.value)
-    return grouped
-
-
-def _shared_details(kind: Any, details: Mapping[str, Any]) -> dict[str, Any]:
-    # A rectification tells the recipient the corrected values; nothing else is passed on.
-    if str(kind) == "rectification":
-        return {"corrections": dict(details.get("corrections") or {})}
-    return {}

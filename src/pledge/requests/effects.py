@@ -9,7 +9,7 @@ those services tells the decision cache, so the next decision already follows th
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pledge.consent.model import Channel
@@ -31,6 +31,7 @@ class ImmediateEffects:
         subjects: restricts and lifts restrictions.
         ledger: withdraws consent.
         objections: records objections.
+        reaches: whether a request reaches a table of a datastore (``datastore, table``).
     """
 
     def __init__(
@@ -39,8 +40,11 @@ class ImmediateEffects:
         subjects: Subjects,
         ledger: ConsentLedger,
         objections: Objections,
+        *,
+        reaches: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.declaration = declaration
+        self.reaches = reaches
         self.subjects = subjects
         self.ledger = ledger
         self.objections = objections
@@ -75,7 +79,7 @@ class ImmediateEffects:
                         raise NotFound(f"no purpose '{purpose}' is declared")
                     raise UsageError(f"'{purpose}' is not based on consent: object to it instead")
         if kind is RequestType.RECTIFICATION:
-            check_corrections(self.declaration, payload)
+            check_corrections(self.declaration, payload, self.reaches)
         if kind is RequestType.OBJECTION and payload.get("scopes") is not None:
             for scope in _strings(payload["scopes"], "scopes"):
                 self.objections.rules.check_scope(scope)

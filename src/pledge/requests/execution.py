@@ -23,8 +23,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import hashlib
+import hmac
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,16 +35,20 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from pledge.clock import Clock, utc_now
-from pledge.datastores.execute import Found, Tables, collect, correct, erase, residue
+from pledge.datastores import residue as outsider
+from pledge.datastores.errors import translate
+from pledge.datastores.execute import Found, collect, correct, erase, reread, residue
 from pledge.datastores.model import Datastore
-from pledge.datastores.plan import Plan, build_plan
+from pledge.datastores.plan import Plan, Step, build_plan
 from pledge.datastores.sql import SqlDatastore
-from pledge.declaration.model import Declaration, IdentityKind
+from pledge.datastores.statements import Tables
+from pledge.declaration.model import Declaration, IdentityKind, PseudonymKind, Rewrite
 from pledge.enforcement import audit
 from pledge.enforcement.audit import AuditEntry
-from pledge.errors import DatastoreError, NotFound, RequestError, SchemaDrift
+from pledge.errors import DatastoreError, NotFound, PlanRefused, RequestError
 from pledge.jobs.service import (
     MAX_ATTEMPTS,
     Job,
@@ -49,6 +56,7 @@ from pledge.jobs.service import (
     Retry,
     StepRecord,
     backoff,
+    describe,
     request_key,
 )
 from pledge.requests import reports as report_files
@@ -82,13 +90,33 @@ Connector = Callable[[str, str], Datastore]
 
 @dataclass(frozen=True)
 class PlannedTable:
-    """One table of a dry run: how rows are found and how many there are now."""
+    """One table of a dry run: how rows are found and how many there are now.
+
+    ``shared`` counts the rows other people's rows point to as well (shown, never erased);
+    a table no request reaches is listed with ``action`` ``not searched`` and why.
+    """
 
     datastore: str
     table: str
     found_by: tuple[str, ...]
     rows: int
     action: str
+    shared: int = 0
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What carrying a request out would read or change; nothing was changed.
+
+    Args:
+        tables: every declared table, reached or not.
+        problems: what refuses the plan (the request would fail until they are fixed).
+        warnings: what may stop an erasure for some people.
+    """
+
+    tables: tuple[PlannedTable, ...]
+    problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 class RequestExecution:
@@ -162,8 +190,10 @@ class RequestExecution:
 
         return self.requests.mark_planned(request_id, actor=actor, also=enqueue)
 
-    def dry_run(self, request_id: str) -> list[PlannedTable]:
+    def dry_run(self, request_id: str) -> DryRun:
         """The plan of a request with the rows each table holds now; nothing is changed.
+
+        A plan that would be refused is shown with its problems, and the rows it can find.
 
         Raises:
             NotFound: no such request.
@@ -172,23 +202,45 @@ class RequestExecution:
         request = self.requests.get(request_id)
         identities = self._identities(request)
         planned: list[PlannedTable] = []
+        problems: list[str] = []
+        warnings: list[str] = []
         with self._datastores() as datastores:
             for name in self.declaration.datastores:
-                opened = datastores.open(name)
+                opened = datastores.open(name, strict=False)
                 plan = opened.plan
                 with opened.store.engine.connect() as connection:
-                    found = collect(connection, opened.tables, plan, identities, columns="keys")
+                    found = collect(connection, opened.tables, plan, identities, columns="erasure")
                 for step in plan.steps:
                     planned.append(
                         PlannedTable(
                             name,
                             step.table,
-                            tuple(source.label for source in step.sources),
-                            len(found.rows.get(step.table, ())),
+                            step.sources,
+                            found.count(step.table),
                             _action(request.type, step),
+                            len(found.shared.get(step.table, ())),
                         )
                     )
-        return planned
+                for table, why in plan.unreached.items():
+                    planned.append(PlannedTable(name, table, (), 0, f"not searched: {why}"))
+                problems += [f"{name}: {problem}" for problem in plan.problems]
+                warnings += [
+                    f"{name}: {problem.message}"
+                    for problem in plan.constraints
+                    if not problem.error
+                ]
+        return DryRun(tuple(planned), tuple(problems), tuple(warnings))
+
+    def reaches(self, datastore: str, table: str) -> bool:
+        """Whether a request reaches ``table`` of ``datastore`` (False for either unknown).
+
+        Raises:
+            DatastoreError: the datastore cannot be reached or read.
+        """
+        if datastore not in self.declaration.datastores:
+            return False
+        with self._datastores() as datastores:
+            return datastores.open(datastore, strict=False).plan.has(table)
 
     def run_now(self, request_id: str, *, owner: str) -> SubjectRequest:
         """Carry out an approved request's job in this process, now (``pledge request run``).
@@ -208,7 +260,7 @@ class RequestExecution:
             self.jobs.fail(job, retry.reason, retry_after=backoff(job.attempts))
             raise RequestError(f"not finished, will be retried: {retry.reason}") from None
         except Exception as error:
-            self.jobs.fail(job, f"{type(error).__name__}: {error}")
+            self.jobs.fail(job, describe(error))
             raise
         self.jobs.finish(job)
         return self.requests.get(request_id)
@@ -249,26 +301,24 @@ class RequestExecution:
             return
         if request.state is RequestState.FAILED:
             return  # retried only through SubjectRequests.retry and a new approval
+        actor = f"job:{job.id}"
         try:
             if request.state is RequestState.PLANNED:
-                request = self.requests.mark_running(request.id, actor=f"job:{job.id}")
+                request = self.requests.mark_running(request.id, actor=actor)
             result = self._carry_out(job, request)
         except DatastoreError as error:
-            if job.attempts < MAX_ATTEMPTS and not isinstance(error, SchemaDrift):
+            # Only a passing fault is tried again by itself; anything else fails once, and
+            # staff may retry it once the declaration or the data is put right.
+            if error.transient and job.attempts < MAX_ATTEMPTS:
                 raise Retry(str(error)) from None
-            self.requests.fail(request.id, str(error), retryable=True, actor=f"job:{job.id}")
+            self.requests.fail(request.id, str(error), retryable=True, actor=actor)
             raise
         except (Retry, KeyDestroyed):
             raise
         except Exception as error:
-            self.requests.fail(
-                request.id,
-                f"{type(error).__name__}: {error}",
-                retryable=True,
-                actor=f"job:{job.id}",
-            )
+            self.requests.fail(request.id, describe(error), retryable=False, actor=actor)
             raise
-        self.requests.complete(request.id, actor=f"job:{job.id}", result=result)
+        self.requests.complete(request.id, actor=actor, result=result)
         self._forget(job, request)
 
     def _forget(self, job: Job, request: SubjectRequest) -> None:
@@ -282,11 +332,17 @@ class RequestExecution:
         """
         if request.type is not RequestType.ERASURE or self.jobs.step(job.id, "restrict"):
             return
+        if not self._found_anything(job):
+            return  # nothing was erased: the person stays known, with the request's record
         if self.subjects.get(request.subject_id).erased:
             return
         self.subjects.erase(
             request.subject_id, actor=f"job:{job.id}", reason=f"erasure request {request.id}"
         )
+
+    def _found_anything(self, job: Job) -> bool:
+        found = [step for step in self.jobs.steps(job.id) if step.name.startswith("found:")]
+        return any(sum(step.result.get("rows", {}).values()) for step in found)
 
     def _carry_out(self, job: Job, request: SubjectRequest) -> dict[str, Any]:
         with self._datastores() as datastores:
@@ -297,22 +353,30 @@ class RequestExecution:
     ) -> dict[str, Any]:
         identities = self._identities(request)
         kind = request.type
+        if kind is RequestType.RECTIFICATION:
+            self._check_corrections(request, datastores)
         outcome: dict[str, Any] = {}
         gathered: dict[str, Found] = {}
+        found_steps: dict[str, StepRecord] = {}
         for name in self.declaration.datastores:
-            found_step = self._step(
+            found_steps[name] = self._step(
                 job,
                 request,
                 f"found:{name}",
                 partial(self._find, datastores, name, request, identities),
             )
-            gathered[name] = _decode_found(self._data(job, request, found_step))
+            gathered[name] = _decode_found(self._data(job, request, found_steps[name]))
+        if not any(found.total() for found in gathered.values()):
+            nothing = {"nothing_found": True, **self._searched(datastores, identities)}
+            self._step(job, request, "report", lambda: self._report(request, gathered, nothing))
+            return nothing
+        for name in self.declaration.datastores:
             if kind is RequestType.ERASURE:
                 erased = self._step(
                     job,
                     request,
                     f"erase:{name}",
-                    partial(self._erase, datastores, name, identities, gathered[name]),
+                    partial(self._erase, datastores, name, gathered[name]),
                 )
                 verified = self._step(
                     job,
@@ -320,26 +384,58 @@ class RequestExecution:
                     f"verify:{name}",
                     partial(self._verify, datastores, name, identities, gathered[name]),
                 )
-                outcome[name] = {
-                    "tables": erased.result["tables"],
-                    "residue": verified.result["residue"],
-                }
+                outcome[name] = {"tables": erased.result["tables"], **verified.result}
             elif kind is RequestType.RECTIFICATION:
                 corrected = self._step(
                     job,
                     request,
                     f"correct:{name}",
-                    partial(self._correct, datastores, name, request, identities, gathered[name]),
+                    partial(self._correct, datastores, name, request, gathered[name]),
                 )
                 outcome[name] = corrected.result
             else:
-                outcome[name] = {"rows": found_step.result["rows"]}
+                outcome[name] = {"rows": found_steps[name].result["rows"]}
+        if kind is RequestType.ERASURE:
+            left = _left(outcome)
+            if left:
+                raise DatastoreError(
+                    "the erasure was carried out, but its verification found the person's data"
+                    f" still there: {left}; the request is not complete"
+                )
         if kind is RequestType.ERASURE and _retained(outcome):
             self._step(job, request, "restrict", lambda: self._restrict(job, request))
         if kind in NOTIFY_TYPES:
             self._step(job, request, "recipients", lambda: self._recipients(request))
         self._step(job, request, "report", lambda: self._report(request, gathered, outcome))
         return {"datastores": {name: _summary(value) for name, value in outcome.items()}}
+
+    def _check_corrections(self, request: SubjectRequest, datastores: _Datastores) -> None:
+        """Refuse, before anything is changed, corrections to tables no plan reaches."""
+        for name, tables in corrections_in(request.details or {}).items():
+            plan = datastores.open(name).plan
+            unreached = [table for table in tables if not plan.has(table)]
+            if unreached:
+                raise DatastoreError(
+                    f"datastore '{name}': no request reaches {', '.join(unreached)}, so the"
+                    " correction cannot be applied there; nothing was corrected"
+                )
+
+    def _searched(
+        self, datastores: _Datastores, identities: Mapping[IdentityKind, frozenset[str]]
+    ) -> dict[str, Any]:
+        """What a request that found nothing searched: the kinds of identity, and where."""
+        return {
+            "identities": sorted(str(kind) for kind in identities),
+            "searched": {
+                name: [
+                    f"{step.table}.{identify.column}"
+                    for step in datastores.open(name).plan.steps
+                    for identify in step.identities
+                    if identify.kind in identities
+                ]
+                for name in self.declaration.datastores
+            },
+        }
 
     # --- steps --------------------------------------------------------------------------------
 
@@ -388,29 +484,29 @@ class RequestExecution:
         request: SubjectRequest,
         identities: Mapping[IdentityKind, frozenset[str]],
     ) -> tuple[dict[str, Any], bytes]:
-        columns = "keys" if request.type is RequestType.ERASURE else "all"
+        columns = "erasure" if request.type is RequestType.ERASURE else "all"
         opened = datastores.open(name)
         with opened.store.engine.connect() as connection:
             found = collect(connection, opened.tables, opened.plan, identities, columns=columns)
-        return {"rows": found.counts()}, _encode_found(found)
+        result: dict[str, Any] = {"rows": found.counts()}
+        shared = {table: len(rows) for table, rows in found.shared.items() if rows}
+        if shared:
+            result["shared"] = shared
+        return result, _encode_found(found)
 
     def _erase(
-        self,
-        datastores: _Datastores,
-        name: str,
-        identities: Mapping[IdentityKind, frozenset[str]],
-        found: Found,
+        self, datastores: _Datastores, name: str, found: Found
     ) -> tuple[dict[str, Any], None]:
         opened = datastores.open(name)
+        erasure_key = os.urandom(32)  # this erasure's pseudonyms link to nothing else
+
+        def key(table: str, how: Rewrite) -> bytes:
+            if how.pseudonym is PseudonymKind.STABLE:
+                return _derive(self.pseudonym_key, f"stable/{name}")
+            return _derive(erasure_key, f"table/{table}")
+
         with opened.store.engine.begin() as connection:
-            outcomes = erase(
-                connection,
-                opened.tables,
-                opened.plan,
-                identities,
-                found,
-                pseudonym_key=self.pseudonym_key,
-            )
+            outcomes = erase(connection, opened.tables, opened.plan, found, pseudonym_key=key)
         return {"tables": {table: outcome.to_dict() for table, outcome in outcomes.items()}}, None
 
     def _verify(
@@ -421,16 +517,33 @@ class RequestExecution:
         found: Found,
     ) -> tuple[dict[str, Any], None]:
         opened = datastores.open(name)
+        plan = opened.plan
+        region = self.declaration.controller.country
+        declared = self.declaration.datastores[name]
         with opened.store.engine.connect() as connection:
-            after = collect(connection, opened.tables, opened.plan, identities, known=found)
-        return {"residue": residue(opened.plan, after)}, None
+            after = collect(connection, opened.tables, plan, identities, known=found)
+            again = reread(connection, opened.tables, plan, found)
+            left = residue(plan, found, after, again)
+            person = outsider.person(identities, declared, found.rows, region=region)
+            elsewhere = outsider.search(
+                connection,
+                name,
+                declared,
+                person,
+                exclude=_shared_keys(plan, found),
+                region=region,
+                metadata=opened.store.metadata,
+            )
+        result: dict[str, Any] = {"residue": left}
+        if elsewhere:
+            result["found_elsewhere"] = elsewhere
+        return result, None
 
     def _correct(
         self,
         datastores: _Datastores,
         name: str,
         request: SubjectRequest,
-        identities: Mapping[IdentityKind, frozenset[str]],
         found: Found,
     ) -> tuple[dict[str, Any], None]:
         wanted = corrections_in(request.details or {}).get(name, {})
@@ -438,7 +551,7 @@ class RequestExecution:
             return {"corrected": {}}, None
         opened = datastores.open(name)
         with opened.store.engine.begin() as connection:
-            changed = correct(connection, opened.tables, opened.plan, identities, found, wanted)
+            changed = correct(connection, opened.tables, opened.plan, found, wanted)
         return {
             "corrected": {
                 table: {"rows": rows, "columns": sorted(wanted[table])}
@@ -464,21 +577,37 @@ class RequestExecution:
     def notify_recipients(self, connection: Connection, request: SubjectRequest) -> dict[str, Any]:
         """Queue, in the caller's transaction, a notice to each recipient with a webhook.
 
+        Each notice keeps, sealed under a key of Pledge's own, the identities the recipient
+        finds the person by (and a rectification's corrections): an erasure that keeps nothing
+        makes Pledge forget the person right after, and the notice must still name them. The
+        snapshot is dropped once the recipient has it.
+
         Returns which recipients will be notified and which must be told by hand.
         """
         notified: list[str] = []
         by_hand: list[str] = []
+        snapshot: bytes | None = None
         for key, recipient in self.declaration.recipients.items():
             if recipient.webhook is None:
                 by_hand.append(key)
                 continue
-            self.jobs.enqueue(
+            job_id = self.jobs.enqueue(
                 connection,
                 "recipient",
                 f"recipient:{request.id}:{key}",
                 {"recipient": key, "request_id": request.id, "type": str(request.type)},
                 request_id=request.id,
             )
+            if snapshot is None:
+                subject = self.subjects.get(request.subject_id, connection)
+                snapshot = json.dumps(
+                    {
+                        "subject": _grouped(subject.identities),
+                        "details": shared_details(request.type, request.details or {}),
+                    }
+                ).encode()
+            sealed = self.subjects.keyring.seal(snapshot, notice_context(job_id))
+            self.jobs.attach(connection, job_id, NOTICE_STEP, sealed)
             notified.append(key)
         return {"webhooks": notified, "by_hand": by_hand}
 
@@ -549,27 +678,38 @@ class _Datastores:
         self.execution = execution
         self._opened: dict[str, _Opened] = {}
 
-    def open(self, name: str) -> _Opened:
+    def open(self, name: str, *, strict: bool = True) -> _Opened:
         """The datastore ``name``, opened on first use.
+
+        Args:
+            name: the datastore.
+            strict: refuse a plan that cannot be carried out as declared (a dry run shows it
+                instead).
 
         Raises:
             NotFound: no such datastore is declared.
             DatastoreError: it cannot be reached, cannot run queries or no longer matches
                 the declaration.
+            PlanRefused: ``strict``, and the plan has problems.
         """
         found = self._opened.get(name)
-        if found is not None:
-            return found
-        declared = self.execution.declaration.datastores.get(name)
-        if declared is None:
-            raise NotFound(f"no datastore '{name}' is declared")
-        store = self.execution.store(name, declared.url)
-        if not isinstance(store, SqlDatastore):
-            raise DatastoreError(f"datastore '{name}' cannot run queries")
-        plan = build_plan(name, store.reflect(only=declared.tables), declared)
-        with store.engine.connect() as connection:
-            tables = Tables(connection, plan, store.metadata)
-        found = self._opened[name] = _Opened(name, store, plan, tables)
+        if found is None:
+            declared = self.execution.declaration.datastores.get(name)
+            if declared is None:
+                raise NotFound(f"no datastore '{name}' is declared")
+            store = self.execution.store(name, declared.url)
+            if not isinstance(store, SqlDatastore):
+                raise DatastoreError(f"datastore '{name}' cannot run queries")
+            region = self.execution.declaration.controller.country
+            plan = build_plan(name, store.reflect(only=declared.tables), declared, region=region)
+            try:
+                with store.engine.connect() as connection:
+                    tables = Tables(connection, plan.tables_used(), name, store.metadata)
+            except SQLAlchemyError as error:
+                raise translate(error, name) from None
+            found = self._opened[name] = _Opened(name, store, plan, tables)
+        if strict and found.plan.problems:
+            raise PlanRefused(name, found.plan.problems)
         return found
 
     def __enter__(self) -> _Datastores:
@@ -579,7 +719,57 @@ class _Datastores:
         self._opened.clear()
 
 
-def _action(kind: RequestType, step: Any) -> str:
+def _shared_keys(plan: Plan, found: Found) -> dict[str, list[tuple[Any, ...]]]:
+    """The primary keys of the rows an erasure kept as shared, per table."""
+    keys: dict[str, list[tuple[Any, ...]]] = {}
+    for table, positions in found.shared.items():
+        step = plan.step(table)
+        if step.key:
+            rows = found.rows.get(table, [])
+            keys[table] = [tuple(rows[index][column] for column in step.key) for index in positions]
+    return keys
+
+
+NOTICE_STEP = "notice"
+"""The name under which a recipient job keeps its sealed snapshot of the person."""
+
+
+def notice_context(job_id: str) -> str:
+    """What a recipient notice's snapshot is sealed to: its job."""
+    return f"recipient-notice/{job_id}"
+
+
+def shared_details(kind: RequestType, details: Mapping[str, Any]) -> dict[str, Any]:
+    """What of a request's details a recipient is told: a rectification's corrections."""
+    if kind is RequestType.RECTIFICATION:
+        return {"corrections": dict(details.get("corrections") or {})}
+    return {}
+
+
+def _grouped(identities: Any) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for identity in identities:
+        grouped.setdefault(str(identity.kind), []).append(identity.value)
+    return grouped
+
+
+def _derive(key: bytes, purpose: str) -> bytes:
+    return hmac.new(key, purpose.encode(), hashlib.sha256).digest()
+
+
+def _left(outcome: Mapping[str, Any]) -> str:
+    """What the verification of an erasure found, as text naming tables and columns only."""
+    parts = []
+    for name, done in outcome.items():
+        for table, rows in (done.get("residue") or {}).items():
+            parts.append(f"{name}.{table}: {rows} row{'' if rows == 1 else 's'} left")
+        for table, columns in (done.get("found_elsewhere") or {}).items():
+            listed = ", ".join(f"{column} ({rows})" for column, rows in columns.items())
+            parts.append(f"{name}.{table}: the person's values in {listed}")
+    return "; ".join(parts)
+
+
+def _action(kind: RequestType, step: Step) -> str:
     if kind is not RequestType.ERASURE:
         return "read"
     if step.legal_hold is not None:
@@ -613,11 +803,15 @@ def _field(job: Job, name: str) -> str:
 
 
 def _encode_found(found: Found) -> bytes:
-    return json.dumps(found.rows, default=_tagged, separators=(",", ":")).encode()
+    body = {"rows": found.rows, "shared": found.shared, "tallies": found.tallies}
+    return json.dumps(body, default=_tagged, separators=(",", ":")).encode()
 
 
 def _decode_found(data: bytes) -> Found:
-    return Found(json.loads(data, object_hook=_untagged))
+    body = json.loads(data, object_hook=_untagged)
+    if set(body) != {"rows", "shared", "tallies"}:
+        return Found(body)  # a job found before shared rows were told apart
+    return Found(body["rows"], body["shared"], body["tallies"])
 
 
 def _tagged(value: Any) -> Any:

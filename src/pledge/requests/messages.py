@@ -77,11 +77,29 @@ def completed(
     too, and the report with them.
     """
     label = kind.value.replace("_", " ")
+    if result and result.get("nothing_found"):
+        searched = sum(len(places) for places in result.get("searched", {}).values())
+        body = (
+            f"{company} has searched its systems for your {label} request and found no data"
+            f" about you under the details you gave ({_kinds(result)}), in the {searched}"
+            f" place{'' if searched == 1 else 's'} where it keeps personal data"
+            + (": there was nothing to erase" if kind is RequestType.ERASURE else "")
+            + ".\n\nIf you gave us your data under another e-mail address or phone number,"
+            " send a request with that one.\n\n"
+            f"Request {request_id}"
+        )
+        return Message(to, f"{company}: your privacy request", body, request_id, "completed")
     body = f"{company} has carried out your {label} request.\n\n"
     if kind is RequestType.ERASURE and result:
         body += "\n".join(["What was done, table by table:", *_erased(result), "", ""])
     body += f"Request {request_id}"
     return Message(to, f"{company}: your privacy request is done", body, request_id, "completed")
+
+
+def _kinds(result: Mapping[str, Any]) -> str:
+    names = {"email": "e-mail address", "phone": "phone number", "account": "account"}
+    kinds = [names.get(kind, kind) for kind in result.get("identities", [])]
+    return ", ".join(kinds) or "none"
 
 
 def _erased(result: Mapping[str, Any]) -> list[str]:
@@ -97,8 +115,10 @@ def _erased(result: Mapping[str, Any]) -> list[str]:
             line = f"- {datastore}.{table}: {count} {'kept' if action == 'retained' else action}"
             if outcome.get("columns"):
                 line += f" ({', '.join(outcome['columns'])})"
-            if outcome.get("reason"):
+            if outcome.get("reason") and action != "deleted" and action != "rewritten":
                 line += f": {outcome['reason']}"
+            if outcome.get("shared"):
+                line += f"; {outcome['shared']} more kept: shared with other people"
             lines.append(line)
     return lines or ["- nothing of yours was found"]
 

@@ -27,6 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy import Connection, delete, insert, select
 
 from pledge.datastores.execute import Found
+from pledge.datastores.plan import SECRET_CATEGORIES
 from pledge.declaration.model import Declaration, ErasureStrategy
 from pledge.errors import NotFound, RequestError
 from pledge.render.wording import retention_text
@@ -35,6 +36,9 @@ from pledge.store.database import Database
 from pledge.store.tables import request_reports
 from pledge.subjects.crypto import KeyDestroyed
 from pledge.subjects.service import Subjects
+
+HELD = "held, not shown"
+"""What a report shows in place of a credential (a password hash, a token)."""
 
 FORMATS = {"html": "text/html; charset=utf-8", "zip": "application/zip", "json": "application/json"}
 """The formats a report may come in, with their media types."""
@@ -184,27 +188,29 @@ def _context(
             annotation = declared.tables[table]
             if show_rows:
                 categories.update(column.category for column in annotation.columns.values())
-            columns = [
-                {
-                    "name": column,
-                    "category": annotation.columns[column].category,
-                    "label": taxonomy.label(annotation.columns[column].category)
-                    if annotation.columns[column].category in taxonomy
-                    else annotation.columns[column].category,
-                }
-                for column in annotation.columns
-            ]
+            secret = {
+                column
+                for column, described in annotation.columns.items()
+                if described.secret or described.category in SECRET_CATEGORIES
+            }
+            names = list(rows[0]) if rows else list(annotation.columns)
+            columns = [_column(taxonomy, annotation, column, column in secret) for column in names]
+            shared = set(found.shared.get(table, ()))
             tables.append(
                 {
                     "name": table,
-                    "count": len(rows),
+                    "count": found.count(table),
                     "columns": columns,
                     "rows": [
-                        {column["name"]: _plain(row.get(column["name"])) for column in columns}
+                        {
+                            column: HELD if column in secret else _plain(row.get(column))
+                            for column in names
+                        }
                         for row in rows
                     ]
                     if show_rows
                     else [],
+                    "shared": sorted(shared) if show_rows else [],
                     "hold": annotation.legal_hold.reason if annotation.legal_hold else None,
                     "erasure": _erasure_text(annotation.erasure),
                 }
@@ -221,6 +227,17 @@ def _context(
         "outcome": dict(outcome),
         "information": _article_15(declaration, categories) if show_rows else [],
     }
+
+
+def _column(taxonomy: Any, annotation: Any, column: str, secret: bool) -> dict[str, Any]:
+    """A column of a report: its name, its category and label (a key or link column has
+    none), and whether it is a credential, held but not shown."""
+    described = annotation.columns.get(column)
+    if described is None:
+        return {"name": column, "category": None, "label": "identifier", "secret": False}
+    category = described.category
+    label = taxonomy.label(category) if category in taxonomy else category
+    return {"name": column, "category": category, "label": label, "secret": secret}
 
 
 def _article_15(declaration: Declaration, categories: set[str]) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -88,6 +88,8 @@ class SubjectRequests(ImmediateRequests):
         holidays: dates that are not business days (for the CCPA receipt confirmation).
         jobs: the job table, where the effect of a verified immediate request is queued so
             that it survives the process; without it the effect is applied in-process only.
+        reaches: whether a request reaches a table of a datastore (``datastore, table``):
+            a correction to a table no plan reaches is refused when it is submitted.
     """
 
     def __init__(
@@ -102,6 +104,7 @@ class SubjectRequests(ImmediateRequests):
         notifier: Notifier | None = None,
         holidays: Collection[dt.date] = (),
         jobs: Jobs | None = None,
+        reaches: Callable[[str, str], bool] | None = None,
     ) -> None:
         super().__init__(
             database,
@@ -109,7 +112,7 @@ class SubjectRequests(ImmediateRequests):
             subjects,
             clock,
             notifier if notifier is not None else Outbox(),
-            effects=ImmediateEffects(declaration, subjects, ledger, objections),
+            effects=ImmediateEffects(declaration, subjects, ledger, objections, reaches=reaches),
             jobs=jobs,
         )
         self.ledger = ledger

@@ -46,6 +46,7 @@ class Keyring:
         self._index_key = _derive(master_key, b"pledge/v1/blind-index")
         self.pseudonym_key = _derive(master_key, b"pledge/v1/datastore-pseudonyms")
         """The key of the HMAC pseudonyms an erasure writes into company datastores."""
+        self._seal = AESGCM(_derive(master_key, b"pledge/v1/sealed-notices"))
 
     def new_data_key(self, subject_id: str) -> tuple[bytes, bytes]:
         """A fresh data key for a subject: ``(plain key, wrapped key to store)``."""
@@ -71,6 +72,24 @@ class Keyring:
             )
         except InvalidTag:
             raise KeyDestroyed(f"the data key of subject {subject_id} does not open") from None
+
+    def seal(self, plaintext: bytes, context: str) -> bytes:
+        """``plaintext`` encrypted under a key of Pledge's own, not a subject's: for what must
+        outlive the subject's key for a while (a notice to a recipient of someone since
+        forgotten). Bound to ``context``; delete it once it has served."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._seal.encrypt(nonce, plaintext, context.encode())
+
+    def unseal(self, sealed: bytes, context: str) -> bytes:
+        """The plaintext of :meth:`seal`.
+
+        Raises:
+            KeyDestroyed: another context, or altered data.
+        """
+        try:
+            return self._seal.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode())
+        except InvalidTag:
+            raise KeyDestroyed(f"cannot open the sealed data of {context}") from None
 
     def blind_index(self, kind: str, normalised: str) -> bytes:
         """The keyed index of an identity: equal values give equal indexes, nothing else leaks."""

@@ -209,13 +209,22 @@ class PlannedTableOut(BaseModel):
     table: str
     found_by: list[str] = Field(description="How the person's rows are found.")
     rows: int
-    action: str = Field(description="read, delete, rewrite …, retain (legal hold).")
+    action: str = Field(
+        description="read, delete, rewrite …, retain (legal hold), or not searched (and why)."
+    )
+    shared: int = Field(
+        0, description="Rows other people's rows point to as well: shown, never erased."
+    )
 
 
 class PlanOut(BaseModel):
     """What carrying out a request would read or change; nothing was changed."""
 
     tables: list[PlannedTableOut]
+    problems: list[str] = Field(
+        description="Why the request would be refused until the declaration is fixed."
+    )
+    warnings: list[str] = Field(description="What may stop an erasure for some people.")
 
 
 class ReportFormatOut(BaseModel):
@@ -253,9 +262,12 @@ def plan_request(request_id: RequestId, runtime: RuntimeDep, key: RequestsReader
                 found_by=list(item.found_by),
                 rows=item.rows,
                 action=item.action,
+                shared=item.shared,
             )
-            for item in planned
-        ]
+            for item in planned.tables
+        ],
+        problems=list(planned.problems),
+        warnings=list(planned.warnings),
     )
 
 

@@ -192,7 +192,7 @@ def _detail(
             )
             if event.details.get("request_id") == request_id
         ]
-    plan: list[Any] = []
+    plan: Any = None
     plan_error = None
     staff = session.staff
     assert staff is not None
