@@ -401,7 +401,7 @@ def test_a_schema_that_changed_fails_clearly_and_changes_nothing(
     runtime.runner().run_until_idle()
 
     failed = runtime.requests.get(request_id)
-    assert failed.state is RequestState.FAILED and failed.retryable
+    assert failed.state is RequestState.FAILED and not failed.retryable
     assert "support_tickets.body is gone" in (failed.failure or "")
     assert counts(company) == before
 

@@ -179,13 +179,8 @@ class _Reader:
         for step in self.plan.steps:
             parts = [
                 (
-                    Condition((identify.column,), identify.match),
-                    matching.values(
-                        identities.get(identify.kind, ()),
-                        identify.match,
-                        self.tables.kind(step.table, identify.column),
-                        identify.region,
-                    ),
+                    Condition((identify.column,), identify.match, identify.region),
+                    list(identities.get(identify.kind, ())),
                 )
                 for identify in step.identities
             ]
@@ -245,7 +240,7 @@ class _Reader:
         kind = self.tables.kind(table, condition.columns[0])
         if condition.match is MatchKind.EXACT:
             return matching.coerce(values, kind)
-        return matching.values(values, condition.match, kind)
+        return matching.values(values, condition.match, kind, condition.region)
 
     def _reads(self, step: Step) -> tuple[str, ...]:
         if self.everything:
@@ -294,7 +289,10 @@ def _shared(
             if not targets:
                 continue
             mine: dict[Any, int] = {}
-            for row in found.rows.get(link.table, ()):
+            kept_shared = set(shared.get(link.table, ()))  # rows of other people's too
+            for position, row in enumerate(found.rows.get(link.table, ())):
+                if position in kept_shared:
+                    continue
                 value = tuple(row.get(column) for column in link.columns)
                 key = value if len(value) > 1 else value[0]
                 mine[key] = mine.get(key, 0) + 1
@@ -334,6 +332,24 @@ def erase(
         DatastoreError: the database refused a change (a foreign key); nothing of the
             transaction should be committed.
     """
+    try:
+        return _erase(connection, tables, plan, found, pseudonym_key)
+    except DatastoreError as error:
+        if "foreign key" not in str(error) or "(" in str(error):
+            raise  # the database named the constraint already
+        pointing = _pointing(connection, tables, plan, found)
+        if not pointing:
+            raise
+        raise DatastoreError(f"{error} ({pointing})") from None
+
+
+def _erase(
+    connection: Connection,
+    tables: Tables,
+    plan: Plan,
+    found: Found,
+    pseudonym_key: Callable[[str, Rewrite], bytes],
+) -> dict[str, TableOutcome]:
     pending: list[tuple[Statement, Mapping[str, Any]]] = []
     outcomes: dict[str, TableOutcome] = {}
     for link in plan.prenull:
@@ -399,6 +415,31 @@ def erase(
     tables.write_many(connection, pending)
     order = {step.table: index for index, step in enumerate(plan.steps)}
     return dict(sorted(outcomes.items(), key=lambda item: order[item[0]]))
+
+
+def _pointing(connection: Connection, tables: Tables, plan: Plan, found: Found) -> str:
+    """What still points to the person's rows of the tables erasure deletes, named by link
+    and counted (for a database whose refusal names no constraint: SQLite)."""
+    named = []
+    for step in plan.steps:
+        own = found.own(step.table)
+        if not step.deletes or not own:
+            continue
+        for link in plan.graph.into(step.table):
+            if not link.enforced:
+                continue
+            try:
+                tables[link.table]
+            except KeyError:
+                continue
+            values = _link_values(own, link.other_columns)
+            rows = 0
+            for conditions, parameters in lookups([(Condition(link.columns), values)]):
+                statement = tables.count(link.table, conditions)
+                rows += int(tables.fetch(connection, statement, parameters)[0]["rows"])
+            if rows:
+                named.append(f"{link.label}: {rows} row{'' if rows == 1 else 's'}")
+    return "; ".join(named)
 
 
 def correct(

@@ -6,11 +6,13 @@ datastores check`` uses. The rules, with ``docs/declaration.md`` drawing them:
 - A **table of people** (``role: person``, or by default a table with an e-mail, phone or
   account identity column) holds one person per row: customers, staff, employees.
 - An **owned** table's rows belong to the person they link to. Its *owner link* is the link
-  that leads most directly to a table of people (``orders.customer_id → customers``;
-  ``order_items.order_id → orders``). Two or more such links (``bookings.customer_id →
-  customers`` and ``bookings.handled_by → staff``) make the table ambiguous until the
-  declaration says ``follow: false`` on the links that only refer to someone, or ``follow:
-  true`` on each link whose rows belong to every person they link to.
+  that leads, through owned tables, to a table of people (``orders.customer_id →
+  customers``; ``order_items.order_id → orders``). Two or more such links
+  (``bookings.customer_id → customers`` and ``bookings.handled_by → staff``; a membership's
+  ``home_id`` and ``user_id``) make the table ambiguous until the declaration says ``follow:
+  false`` on the links that only refer to someone, or ``follow: true`` on each link whose rows
+  belong to every person they link to. A link to a table whose owners lead back (a cycle)
+  is not an owner link.
 - A **reference** table belongs to nobody by its links (addresses, profiles, cities): a row of
   it is reached when the person's rows point to it, and is theirs alone unless another row
   points to it too (then it is shared).
@@ -106,13 +108,16 @@ def build_graph(schema: Schema, declared: DatastoreDeclaration) -> Graph:
         if name in people or name not in distance:
             continue
         outgoing = [link for link in candidates if link.table == name and link.other in distance]
-        chosen = [link for link in outgoing if link.follow is True]
+        # A link to a table whose own owners lead back here closes a loop: not an owner.
+        possible = [
+            link for link in outgoing if not _leads_to(link.other, name, candidates, people)
+        ]
+        chosen = [link for link in possible if link.follow is True]
         if not chosen:
-            nearest = [link for link in outgoing if distance[link.other] == distance[name] - 1]
-            if len(nearest) == 1:
-                chosen = nearest
+            if len(possible) == 1:
+                chosen = possible
             else:
-                ambiguous[name] = tuple(nearest)
+                ambiguous[name] = tuple(possible)
         owners[name] = tuple(chosen)
         for link in outgoing:
             if link not in chosen and name not in ambiguous:
@@ -152,6 +157,24 @@ def _distances(people: set[str], candidates: list[Link]) -> dict[str, int]:
                 distance[link.table] = nearer
                 changed = True
     return distance
+
+
+def _leads_to(start: str, goal: str, candidates: list[Link], people: set[str]) -> bool:
+    """Whether the links that could make ``start``'s rows someone's lead, through owned
+    tables, to ``goal``."""
+    seen = {start}
+    queue = [start]
+    while queue:
+        name = queue.pop()
+        if name == goal:
+            return True
+        if name in people:
+            continue
+        for link in candidates:
+            if link.table == name and link.other not in seen:
+                seen.add(link.other)
+                queue.append(link.other)
+    return False
 
 
 def _levels(

@@ -12,6 +12,11 @@ one way, set-based, in SQL:
   region, national (``0301234567``; ``2125550123`` for ``(212) 555-0123``).
 - ``exact`` (account and device ids): the column as stored, so its own index serves.
 
+Whatever the column's collation (SQLite's NOCASE, a case- or accent-insensitive MySQL
+collation, a nondeterministic ICU collation on PostgreSQL), a text comparison is made byte for
+byte as well (:func:`exactly`): ``AB12`` is not ``ab12``, ``ánn@`` is not ``ann@``. The
+comparison under the column's own collation stays beside it, so that an index still serves.
+
 The same expressions are what an index must be built on for a large table to be searched
 without a scan; :func:`index_expression` writes them out for ``pledge datastores check``.
 """
@@ -22,7 +27,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, String, cast, func, type_coerce
+from sqlalchemy.dialects.mysql import BINARY
 
 from pledge.datastores.model import INTEGER, NUMBER, TEXT
 from pledge.declaration.datastores import MatchKind
@@ -49,6 +55,18 @@ def expression(column: ColumnElement[Any], match: MatchKind, kind: str) -> Colum
     for separator in SEPARATORS:
         digits = func.replace(digits, separator, "")
     return digits
+
+
+def exactly(expression: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """``expression`` compared byte for byte, whatever its collation, on ``dialect``."""
+    if dialect == "postgresql":
+        return expression.collate("C")
+    if dialect == "sqlite":
+        return expression.collate("BINARY")
+    if dialect in ("mysql", "mariadb"):
+        # compared as bytes; the values stay text parameters
+        return type_coerce(cast(expression, BINARY()), String())
+    return expression
 
 
 def index_expression(column: str, match: MatchKind, dialect: str) -> str | None:
@@ -106,6 +124,18 @@ def coerce(found: Iterable[Any], kind: str) -> list[Any]:
         else:
             coerced.add(value)
     return sorted(coerced, key=str)
+
+
+def e164(value: str, region: str | None = None) -> str | None:
+    """A phone number as stored, in E.164 (``+49301234567``); read as a number of ``region``
+    when it has no country code. None when it is not a phone number."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not number.country_code or not number.national_number:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def phone_spellings(value: str, region: str | None = None) -> set[str]:

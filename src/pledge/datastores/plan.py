@@ -192,11 +192,12 @@ class Plan:
         return {table: tuple(dict.fromkeys(columns)) for table, columns in wanted.items()}
 
     def tables_used(self) -> list[str]:
-        """Every table a request reads: the plan's, and those whose rows point into its
-        reference tables (to tell a row shared with other people from one of the person's)."""
-        references = {step.table for step in self.steps if step.role == REFERENCE}
-        pointing = [link.table for link in self.graph.links if link.other in references]
-        return list(dict.fromkeys([*(step.table for step in self.steps), *pointing]))
+        """Every table a request reads: the plan's, and those whose rows point into them (to
+        tell a row shared with other people from one of the person's, and to name what stops
+        an erasure)."""
+        reached = {step.table for step in self.steps}
+        pointing = [link.table for link in self.graph.links if link.other in reached]
+        return list(dict.fromkeys([*reached, *pointing]))
 
     def levels(self) -> list[list[Step]]:
         """The steps by reading round."""

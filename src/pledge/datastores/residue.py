@@ -36,6 +36,9 @@ from pledge.declaration.datastores import IdentityKind, MatchKind
 SEARCHED = ("contact.", "identity.", "financial.", "account.username")
 """Categories (by prefix) whose columns are searched."""
 
+_IDENTITY = "#identity"
+"""What a probe for the person's e-mail addresses and phone numbers is marked with (apart from
+the families of distinctive values, named after categories)."""
 _DISTINCTIVE_LENGTH = 6
 _LIMIT = 2000
 
@@ -85,9 +88,9 @@ def person(
                 if described.category == "contact.email" and "@" in text:
                     emails.add(text.lower())
                 elif described.category == "contact.phone":
-                    spelled = matching.phone_spellings(text, described.region or region)
-                    if spelled:
-                        phones.add(text)
+                    number = matching.e164(text, described.region or region)
+                    if number is not None:
+                        phones.add(number)
                 elif len(text) >= _DISTINCTIVE_LENGTH and any(char.isalpha() for char in text):
                     family = described.category.split(".")[0]
                     distinctive.setdefault(family, set()).add(text.lower())
@@ -165,13 +168,13 @@ def _search_table(
             continue
         folded = matching.expression(column, MatchKind.IGNORE_CASE, "text")
         if looked_for.emails:
-            probes.append((name, "identity", folded, looked_for.emails))
+            probes.append((name, _IDENTITY, folded, looked_for.emails))
         if looked_for.phones:
             spellings: set[str] = set()
             for phone in looked_for.phones:
                 spellings |= matching.phone_spellings(phone, described.region or region)
             digits = matching.expression(column, MatchKind.PHONE, "text")
-            probes.append((name, "identity", digits, frozenset(spellings)))
+            probes.append((name, _IDENTITY, digits, frozenset(spellings)))
         for family, values in looked_for.distinctive.items():
             probes.append((name, family, folded, values))
     probes = [probe for probe in probes if probe[3]]
@@ -179,9 +182,17 @@ def _search_table(
         return {}
     key = list(table.primary_key.columns)
     wanted = [*key, *(table.c[name] for name in dict.fromkeys(probe[0] for probe in probes))]
+    dialect = connection.dialect.name
     statement = (
         select(*wanted)
-        .where(or_(*(expression.in_(sorted(values)) for _, _, expression, values in probes)))
+        .where(
+            or_(
+                *(
+                    matching.exactly(expression, dialect).in_(sorted(values))
+                    for _, _, expression, values in probes
+                )
+            )
+        )
         .limit(_LIMIT)
     )
     hits: dict[str, int] = {}
@@ -193,11 +204,11 @@ def _search_table(
             value = row.get(name)
             if not isinstance(value, str):
                 continue
-            if what == "identity" and _identity_hit(value, values):
-                kinds.setdefault("identity", []).append(name)
-            elif what != "identity" and value.strip().lower() in values:
+            if what == _IDENTITY and _identity_hit(value, values):
+                kinds.setdefault(_IDENTITY, []).append(name)
+            elif what != _IDENTITY and value.strip().lower() in values:
                 kinds.setdefault(what, []).append(name)
-        if "identity" in kinds or len(kinds) >= 2:
+        if _IDENTITY in kinds or len(kinds) >= 2:
             for name in dict.fromkeys(column for names in kinds.values() for column in names):
                 hits[name] = hits.get(name, 0) + 1
     return hits

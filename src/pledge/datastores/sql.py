@@ -149,10 +149,13 @@ class SqlDatastore:
                 present = set(inspector.get_table_names())
                 parents = _partitions(connection)
                 if only is None:
-                    wanted = sorted(present - set(parents))
+                    wanted = sorted(present)
                 else:
                     named = {name for name in dict.fromkeys(only) if name in present}
-                    wanted = sorted(named | _referencing(inspector, named, parents))
+                    named |= _referencing(inspector, named, parents)
+                    # a partitioned table's foreign keys are its partitions'
+                    named |= {child for child, parent in parents.items() if parent in named}
+                    wanted = sorted(named)
                 metadata.reflect(bind=connection, only=wanted)
                 keys = {
                     table.name: _foreign_keys(connection, table, parents)
@@ -186,7 +189,7 @@ class SqlDatastore:
                 },
                 foreign_keys=keys.get(table.name, ()),
             )
-            for table in metadata.sorted_tables
+            for table in sorted(metadata.tables.values(), key=lambda table: table.name)
             if table.name not in parents
         )
 

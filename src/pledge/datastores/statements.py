@@ -11,7 +11,7 @@ statements that do not depend on one another go out together in one pipeline.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
@@ -38,6 +38,7 @@ from sqlalchemy.sql.dml import Delete, Update
 
 from pledge.datastores import matching
 from pledge.datastores.errors import translate
+from pledge.datastores.model import TEXT
 from pledge.datastores.sql import column_kind
 from pledge.declaration.datastores import MatchKind
 
@@ -51,10 +52,15 @@ _S = TypeVar("_S", Select[Any], Delete, Update)
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """Rows whose ``columns`` equal one of a list of values, compared as ``match`` says."""
+    """Rows whose ``columns`` equal one of a list of values, compared as ``match`` says.
+
+    ``region`` (phone numbers stored without a country code) shapes the values looked for,
+    not the statement.
+    """
 
     columns: tuple[str, ...]
     match: MatchKind = MatchKind.EXACT
+    region: str | None = field(default=None, compare=False)
 
 
 Lookup = tuple[tuple[Condition, ...], dict[str, list[Any]]]
@@ -104,7 +110,8 @@ class Tables:
                 raise translate(error, datastore) from None
         self.datastore = datastore
         self._tables = {name: metadata.tables[name] for name in wanted}
-        self.arrays = connection.dialect.name == "postgresql"
+        self.dialect = connection.dialect.name
+        self.arrays = self.dialect == "postgresql"
         self._clauses: dict[tuple[Any, ...], ColumnElement[bool]] = {}
         self._statements: dict[tuple[Any, ...], Any] = {}
         self._compiled: dict[int, Compiled] = {}
@@ -328,9 +335,18 @@ class Tables:
         kind = column_kind(column.type)
         target = matching.expression(column, condition.match, kind)
         if self.arrays:
-            element = column.type if target is column else String()
-            return target == any_(bindparam(name, type_=ARRAY(element)))
-        return target.in_(bindparam(name, expanding=True))
+            # Text values go as plain text (a column's own collation would clash with the byte
+            # comparison beside it); other values in the column's type.
+            element = String() if kind == TEXT else column.type
+            values = bindparam(name, type_=ARRAY(element))
+            found = target == any_(values)
+            if kind == TEXT:
+                found = and_(found, matching.exactly(target, self.dialect) == any_(values))
+            return found
+        values = bindparam(name, expanding=True)
+        if kind == TEXT:
+            return and_(target.in_(values), matching.exactly(target, self.dialect).in_(values))
+        return target.in_(values)
 
 
 def _rows(cursor: Any) -> list[Row]:

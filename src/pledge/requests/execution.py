@@ -307,11 +307,11 @@ class RequestExecution:
                 request = self.requests.mark_running(request.id, actor=actor)
             result = self._carry_out(job, request)
         except DatastoreError as error:
-            # Only a passing fault is tried again by itself; anything else fails once, and
-            # staff may retry it once the declaration or the data is put right.
+            # Only a passing fault is tried again (and may be retried by staff); anything else
+            # fails for good, once: put the declaration or the data right, then ask again.
             if error.transient and job.attempts < MAX_ATTEMPTS:
                 raise Retry(str(error)) from None
-            self.requests.fail(request.id, str(error), retryable=True, actor=actor)
+            self.requests.fail(request.id, str(error), retryable=error.transient, actor=actor)
             raise
         except (Retry, KeyDestroyed):
             raise
