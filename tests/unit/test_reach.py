@@ -237,8 +237,9 @@ def test_a_cycle_of_the_persons_own_rows_is_broken_by_emptying_a_nullable_link()
 
 
 def test_a_table_whose_identity_lives_elsewhere_is_reached_through_role_person() -> None:
-    """E-mail addresses kept in user_emails: with role: person on users, an address leads up
-    to its user, and down from there to their orders (and their other addresses)."""
+    """E-mail addresses kept in user_emails: with role: person on users, user_emails holds
+    addresses of people (it points to users), and an address leads up to its user, and down
+    from there to their orders (and their other addresses)."""
     schema = (
         table("users", "name"),
         table("user_emails", "user_id", "email", keys=(fk("user_id", "users"),)),
@@ -251,7 +252,6 @@ def test_a_table_whose_identity_lives_elsewhere_is_reached_through_role_person()
           name: {category: identity.name}
         erasure: {strategy: delete}
       user_emails:
-        role: owned
         columns:
           email: {category: contact.email, identity: email}
         erasure: {strategy: delete}

@@ -4,7 +4,8 @@ Plain Python, no I/O. The one reachability every request, ``--dry-run``, report 
 datastores check`` uses. The rules, with ``docs/declaration.md`` drawing them:
 
 - A **table of people** (``role: person``, or by default a table with an e-mail, phone or
-  account identity column) holds one person per row: customers, staff, employees.
+  account identity column that does not point to a declared table of people) holds one
+  person per row: customers, staff, employees.
 - An **owned** table's rows belong to the person they link to. Its *owner link* is the link
   that leads, through owned tables, to a table of people (``orders.customer_id →
   customers``; ``order_items.order_id → orders``). Two or more such links
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 
 from pledge.datastores.model import Link, Schema, links
 from pledge.declaration.datastores import Datastore as DatastoreDeclaration
+from pledge.declaration.datastores import TableRole
 
 PERSON = "person"
 OWNED = "owned"
@@ -80,7 +82,7 @@ def build_graph(schema: Schema, declared: DatastoreDeclaration) -> Graph:
     """
     every = links(schema, declared)
     present = [name for name in declared.tables if name in schema.tables]
-    people = {name for name in present if declared.tables[name].is_person}
+    people = _people(present, declared, every)
     identified = {
         name
         for name in present
@@ -141,6 +143,26 @@ def build_graph(schema: Schema, declared: DatastoreDeclaration) -> Graph:
         if declared.tables[name].columns and name not in places
     }
     return Graph(places, tuple(every), ambiguous, unreached, tuple(ignored))
+
+
+def _people(present: list[str], declared: DatastoreDeclaration, every: list[Link]) -> set[str]:
+    """The tables of people: declared ``role: person``, or with an e-mail, phone or account
+    identity column, unless they say ``role: owned`` or point to a declared table of people
+    (``user_emails.user_id → users.id``: an address of a person, not a person)."""
+    declared_people = {name for name in present if declared.tables[name].role is TableRole.PERSON}
+    people = set(declared_people)
+    for name in present:
+        annotation = declared.tables[name]
+        if annotation.role is not None or not annotation.is_person:
+            continue
+        belongs = any(
+            link.table == name and link.other in declared_people and link.follow is not False
+            for link in every
+            if not link.is_self
+        )
+        if not belongs:
+            people.add(name)
+    return people
 
 
 def _distances(people: set[str], candidates: list[Link]) -> dict[str, int]:

@@ -348,7 +348,7 @@ class TableAnnotation(Model):
         None,
         description="person: a row is one person (customers, staff); owned: a row belongs to"
         " the person it links to. Default: person when the table has an e-mail, phone or"
-        " account identity column, owned otherwise.",
+        " account identity column and points to no table declared person, owned otherwise.",
     )
     columns: dict[Identifier, ColumnAnnotation] = Field(
         default_factory=dict, description="The columns holding personal data, by name."
@@ -365,7 +365,8 @@ class TableAnnotation(Model):
 
     @property
     def is_person(self) -> bool:
-        """Whether a row of this table is one person (declared, or by its identity columns)."""
+        """Whether a row of this table is one person, as far as the table alone tells
+        (declared, or by its identity columns); ``datastores.graph`` also weighs its links."""
         if self.role is not None:
             return self.role is TableRole.PERSON
         return any(column.identity in PERSON_KINDS for column in self.columns.values())
