@@ -21,6 +21,7 @@ from pledge.notify.webhooks import RecipientWebhooks
 from pledge.requests.execution import RequestExecution
 from pledge.requests.notifier import Notifier
 from pledge.requests.service import SubjectRequests
+from pledge.store.changes import SUBJECT, ChangeFeed, Listeners
 from pledge.store.database import Database
 from pledge.subjects.crypto import Keyring
 from pledge.subjects.service import Subjects
@@ -43,6 +44,9 @@ class Runtime:
     execution: RequestExecution
     webhooks: RecipientWebhooks
     mailer: Mailer
+    changes: ChangeFeed
+    """Tells this process's caches of what other processes change (at once, not after a TTL);
+    started by the processes that keep caches long (the server, the SDK)."""
 
     def runner(self, *, poll: float = 1.0) -> Runner:
         """A job runner with the handlers of every job kind."""
@@ -54,6 +58,7 @@ class Runtime:
 
     def close(self) -> None:
         """Commit what waits (consent decisions, then decision audit events), release the store."""
+        self.changes.stop()
         try:
             self.ledger.close()
         finally:
@@ -144,7 +149,11 @@ def build_runtime(
     )
     requests.on_restricted = execution.notify_recipients
     webhooks = RecipientWebhooks(database, declaration, requests, subjects, jobs, clock=clock)
+    listeners = Listeners()
+    listeners.add(lambda kind, ref: decider.invalidate(ref) if kind == SUBJECT else None)
+    changes = ChangeFeed(database, listeners, clock=clock)  # started by long-lived processes
     return Runtime(
+        changes=changes,
         jobs=jobs,
         execution=execution,
         webhooks=webhooks,

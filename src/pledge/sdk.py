@@ -123,6 +123,8 @@ class Pledge:
         runtime = build_runtime(
             settings, declaration=loaded, clock=clock, upgrade=upgrade, log_mode=log_mode
         )
+        if cache_seconds > 0:
+            runtime.changes.start()  # what the server and others change reaches the cache
         return cls(runtime, actor=actor)
 
     @property

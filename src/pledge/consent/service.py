@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, Required, TypedDict, Unpack
 
 from sqlalchemy import Connection, Row, select
-from sqlalchemy import event as sqlalchemy_event
 
 from pledge.clock import Clock, utc_now
 from pledge.consent.committer import GroupCommitter
@@ -42,7 +41,7 @@ from pledge.declaration.model import Declaration, LegalBasis
 from pledge.enforcement.model import expires_at
 from pledge.errors import NotFound, UsageError
 from pledge.proof import GENESIS
-from pledge.store.database import Database
+from pledge.store.database import Database, after_commit
 from pledge.store.tables import consent_events, consent_heads, consent_state
 from pledge.subjects.crypto import KeyDestroyed
 from pledge.subjects.service import Subjects
@@ -326,10 +325,8 @@ class ConsentLedger:
         return outcome
 
     def _notify_on_commit(self, connection: Connection, subject_id: str) -> None:
-        def committed(_: Connection) -> None:
-            self._notify(subject_id)
-
-        sqlalchemy_event.listen(connection, "commit", committed, once=True)
+        # After the commit, never before: a read in between would cache the old state.
+        after_commit(connection, lambda: self._notify(subject_id))
 
     def _notify(self, subject_id: str) -> None:
         if self.on_change is None:

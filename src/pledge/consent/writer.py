@@ -31,6 +31,7 @@ from pledge.enforcement.audit import AuditEntry
 from pledge.errors import ConsentError, NotFound, PledgeError
 from pledge.ids import new_id
 from pledge.proof import GENESIS, record_hash
+from pledge.store.changes import SUBJECT, announce
 from pledge.store.tables import consent_events, consent_heads, consent_state, subjects
 from pledge.subjects.crypto import KeyDestroyed
 from pledge.subjects.service import Subjects
@@ -143,6 +144,8 @@ class ChainWriter:
         connection.execute(_INSERT_EVENTS, events)
         _move_heads(connection, heads, now)
         _upsert_states(connection, list(states.values()))
+        # Other processes' caches hear of it from the feed of changes once this commits.
+        announce(connection, None, SUBJECT, sorted(heads), clock=self.clock)
         audit.append(connection, entries, clock=self.clock)  # its lock last: held briefly
         return _complete(outcomes)
 

@@ -5,6 +5,9 @@ embedded default (a file, nothing to install); PostgreSQL is the production back
 database that cannot be reached raises :class:`~pledge.errors.StoreUnavailable`, and the
 transaction that was open is rolled back: nothing is half written.
 
+A write transaction carries hooks to run once it has committed (:func:`after_commit`): a
+cache is told of a change only when the change can be read, never in the window before.
+
 On SQLite a write transaction begins with ``BEGIN IMMEDIATE`` and waits for two locks first:
 one within the process, then one shared by every process on the file (``flock`` on
 ``<database>-writer.lock`` beside it), so that writers queue, and the next is woken the
@@ -17,6 +20,7 @@ read begins with a deferred ``BEGIN`` and takes no lock, so that reads never wai
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import queue
 import threading
@@ -32,9 +36,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 
-from pledge.errors import StoreUnavailable
+from pledge.errors import StoreUnavailable, UsageError
+
+log = logging.getLogger(__name__)
 
 _READ = "pledge_read"  # an execution option: this transaction only reads
+_AFTER_COMMIT = "pledge_after_commit"  # connection.info: hooks run once the transaction commits
 _WRITE_LOCK_SECONDS = 30.0  # as long as SQLite's own busy timeout
 
 
@@ -74,8 +81,13 @@ class Database:
         """
         lock = self._write_lock
         if lock is None:
-            with _unavailable_as_store_error(), self.engine.begin() as connection:
+            with (
+                _unavailable_as_store_error(),
+                self.engine.begin() as connection,
+                _hooks(connection) as hooks,
+            ):
                 yield connection
+            _run(hooks)
             return
         deadline = time.monotonic() + _WRITE_LOCK_SECONDS
         if not lock.acquire(timeout=_WRITE_LOCK_SECONDS):
@@ -86,7 +98,11 @@ class Database:
             if file_lock is not None and not file_lock.acquire(deadline - time.monotonic()):
                 raise _held()
             try:
-                with _unavailable_as_store_error(), self.engine.begin() as connection:
+                with (
+                    _unavailable_as_store_error(),
+                    self.engine.begin() as connection,
+                    _hooks(connection) as hooks,
+                ):
                     yield connection
             finally:
                 if file_lock is not None:
@@ -94,6 +110,7 @@ class Database:
         finally:
             self._writers -= 1
             lock.release()
+        _run(hooks)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -137,6 +154,40 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def after_commit(connection: Connection, hook: Callable[[], None]) -> None:
+    """Run ``hook`` once the transaction of ``connection`` has committed (never if it rolls
+    back). A hook that fails is logged: what it follows is committed all the same.
+
+    Raises:
+        UsageError: ``connection`` is not in a transaction of :meth:`Database.transaction`.
+    """
+    hooks = connection.info.get(_AFTER_COMMIT)
+    if hooks is None:
+        raise UsageError("after_commit needs a transaction of Database.transaction()")
+    hooks.append(hook)
+
+
+@contextmanager
+def _hooks(connection: Connection) -> Iterator[list[Callable[[], None]]]:
+    # connection.info outlives the checkout (it belongs to the pooled connection): the hooks
+    # of a transaction are set at its start and always taken off at its end.
+    hooks: list[Callable[[], None]] = []
+    info = connection.info  # held: an invalidated connection would refuse to give it again
+    info[_AFTER_COMMIT] = hooks
+    try:
+        yield hooks
+    finally:
+        info.pop(_AFTER_COMMIT, None)
+
+
+def _run(hooks: list[Callable[[], None]]) -> None:
+    for hook in hooks:
+        try:
+            hook()
+        except Exception:  # the transaction is committed; a failing listener must not deny it
+            log.exception("a hook after commit failed")
 
 
 def _held() -> StoreUnavailable:

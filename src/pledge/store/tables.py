@@ -258,14 +258,49 @@ jobs = Table(
     Column("state", String(16), nullable=False),  # queued, running, done, failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("run_after", UtcDateTime, nullable=False),
-    # A runner holds a job by a lease; a job whose lease ran out is taken up again.
+    # A runner holds a job by a lease; a job whose lease ran out is taken up again. The token
+    # is new at every claim, and every write of the job's steps names it: a runner whose lease
+    # was taken over can no longer write (fencing).
     Column("lease_owner", String(64), nullable=True),
     Column("lease_until", UtcDateTime, nullable=True),
+    Column("lease_token", String(32), nullable=True),
     Column("payload", Text, nullable=False),  # canonical JSON, never personal data
     Column("error", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_jobs_state_run_after", "state", "run_after"),
+)
+
+# What changed, for the caches of every process (several workers, several machines): a
+# subject's consent, objections or restriction, or an API key. Written in the transaction of
+# the change; each process tails it (on PostgreSQL woken by NOTIFY). Kept a few minutes.
+changes = Table(
+    "changes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # subject, apikey
+    Column("ref", String(64), nullable=False),  # the subject's or key's id, never personal data
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_changes_at", "at"),
+)
+
+# Messages to deliver after the transaction that decided them commits (mail): written in that
+# transaction, delivered at least once, each under an idempotency key. The message itself is
+# personal (an address, a code): sealed under a key of Pledge's own, and purged once old.
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(primary_key=True),
+    Column("topic", String(32), nullable=False),  # mail
+    Column("key", String(120), nullable=False, unique=True),
+    Column("state", String(16), nullable=False),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("run_after", UtcDateTime, nullable=False),
+    Column("payload_encrypted", LargeBinary, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Index("ix_outbox_state_run_after", "state", "run_after"),
 )
 
 # The steps a job finished: a restarted job skips them, so no step is done twice.

@@ -20,7 +20,8 @@ from pledge.enforcement import audit
 from pledge.enforcement.audit import AuditEntry
 from pledge.errors import NotFound
 from pledge.ids import new_id
-from pledge.store.database import Database
+from pledge.store.changes import SUBJECT, announce
+from pledge.store.database import Database, after_commit
 from pledge.store.tables import identities, subjects
 from pledge.subjects.crypto import KeyDestroyed, Keyring, decrypt, encrypt
 from pledge.subjects.model import Identity, IdentityKind
@@ -291,8 +292,8 @@ class Subjects:
                 AuditEntry("subject.erased", actor, subject_id, details={"reason": reason}),
                 clock=self.clock,
             )
+            self._announce(connection, subject_id)
         self._forget(subject_id)
-        self._changed(subject_id)
 
     def set_restricted(
         self, subject_id: str, restricted: bool, *, actor: str, reason: str = ""
@@ -310,7 +311,7 @@ class Subjects:
                 AuditEntry(action, actor, subject_id, details={"reason": reason}),
                 clock=self.clock,
             )
-        self._changed(subject_id)
+            self._announce(connection, subject_id)
 
     def set_consent_age(
         self,
@@ -335,11 +336,15 @@ class Subjects:
                 AuditEntry("subject.age_recorded", actor, subject_id, details=details),
                 clock=self.clock,
             )
-        self._changed(subject_id)
+            self._announce(connection, subject_id)
 
-    def _changed(self, subject_id: str) -> None:
+    def _announce(self, connection: Connection, subject_id: str) -> None:
+        """Tell the caches, once the transaction commits: this process's through
+        ``on_change``, every other process's through the feed of changes."""
+        announce(connection, None, SUBJECT, [subject_id], clock=self.clock)
         if self.on_change is not None:
-            self.on_change(subject_id)
+            on_change = self.on_change
+            after_commit(connection, lambda: on_change(subject_id))
 
 
 __all__ = ["KeyDestroyed", "SubjectRecord", "Subjects"]

@@ -65,9 +65,12 @@ def create_app(runtime: Runtime, *, close_runtime: bool = False, run_jobs: bool 
         runner = runtime.runner() if run_jobs else None
         if runner is not None:
             runner.start()
+        # other processes' changes (a withdrawal through another worker) reach the caches
+        await run_in_threadpool(runtime.changes.start)
         try:
             yield
         finally:
+            await run_in_threadpool(runtime.changes.stop)
             if runner is not None:
                 await run_in_threadpool(runner.stop)
             if close_runtime:  # commits what waits: consent decisions, decision audit events
