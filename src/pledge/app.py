@@ -6,6 +6,7 @@ web server all start here; tests build it with a temporary SQLite file or Postgr
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from pledge.clock import Clock, utc_now
@@ -54,6 +55,7 @@ class Runtime:
             self.jobs,
             {"request": self.execution.run, "recipient": self.webhooks.deliver},
             poll=poll,
+            on_dead={"request": self.execution.buried},
         )
 
     def close(self) -> None:
@@ -123,7 +125,7 @@ def build_runtime(
         if isinstance(notifier, Mailer)
         else build_mailer(settings, Templates(declaration.controller.name, settings.public_url))
     )
-    jobs = Jobs(database, clock=clock)
+    jobs = Jobs(database, clock=clock, lease=dt.timedelta(seconds=settings.job_lease_seconds))
     execution: RequestExecution  # built below, on the requests; asked only once running
     requests = SubjectRequests(
         database,

@@ -41,6 +41,9 @@ class Settings:
         api_key_cache_seconds: how long the API may rely on the keys it has checked; a key
             revoked by the same process stops working at once, one revoked elsewhere (another
             worker, ``pledge apikey revoke``) within this time; 0 checks every request.
+        job_lease_seconds: how long a runner holds a job without renewing its claim
+            (``PLEDGE_JOB_LEASE_SECONDS``); renewed every third of it while the job runs, so
+            it is the time before another runner takes over the job of one that stopped.
         allowed_origins: origins the public browser endpoint accepts (``PLEDGE_ALLOWED_ORIGINS``).
         gpc_jurisdictions: where Global Privacy Control is honoured: ``*`` for everywhere, or
             codes such as ``US-CA`` (``PLEDGE_GPC_JURISDICTIONS``).
@@ -73,6 +76,7 @@ class Settings:
     secret_key: bytes = b""
     decision_cache_seconds: float = 1.0
     api_key_cache_seconds: float = 5.0
+    job_lease_seconds: float = 300.0
     allowed_origins: tuple[str, ...] = ()
     gpc_jurisdictions: tuple[str, ...] = ("*",)
     public_rate_limit: int = 120
@@ -110,6 +114,7 @@ class Settings:
             database_url=env.get("PLEDGE_DATABASE_URL") or DEFAULT_DATABASE_URL,
             decision_cache_seconds=_number(env, "PLEDGE_DECISION_CACHE_SECONDS", 1.0),
             api_key_cache_seconds=_number(env, "PLEDGE_API_KEY_CACHE_SECONDS", 5.0),
+            job_lease_seconds=_number(env, "PLEDGE_JOB_LEASE_SECONDS", 300.0),
             allowed_origins=_list(env.get("PLEDGE_ALLOWED_ORIGINS", "")),
             gpc_jurisdictions=_list(env.get("PLEDGE_GPC_JURISDICTIONS", "*")),
             public_rate_limit=int(_number(env, "PLEDGE_PUBLIC_RATE_LIMIT", 120)),

@@ -611,3 +611,24 @@ def test_a_restriction_queues_the_recipients_notices(company: str, tmp_path: Pat
         (f"recipient:{request.id}:partners", "recipient", "queued"),
         (f"request:{request.id}", "request", "done"),  # the effect's own job, carried out
     ]
+
+
+@pytest.mark.parametrize("company", ["sqlite"], indirect=True)
+def test_a_request_whose_runners_keep_stopping_fails_with_the_reason(runtime: Runtime) -> None:
+    """A job that eight runners in a row took and never finished (each killed half-way) is
+    given up: the request fails, retryable, saying why, instead of running forever."""
+    from pledge.jobs.service import MAX_ATTEMPTS
+
+    request_id = submit(runtime, "access")
+    for _ in range(MAX_ATTEMPTS):
+        assert runtime.jobs.claim("a runner that is killed") is not None
+        with runtime.database.transaction() as connection:
+            connection.execute(
+                update(jobs).values(lease_until=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+            )
+    runtime.runner().run_until_idle()
+    failed = runtime.requests.get(request_id)
+    assert failed.state is RequestState.FAILED and failed.retryable
+    assert "given up after 8 attempts" in (failed.failure or "")
+    job = runtime.jobs.for_request(request_id)
+    assert job is not None and job["state"] == JobState.DEAD

@@ -157,3 +157,92 @@ def _job_id(runtime: Runtime, request_id: str) -> str:
     job = runtime.jobs.for_request(request_id)
     assert job is not None
     return str(job["id"])
+
+
+def test_a_frozen_worker_that_lost_its_lease_writes_nothing_when_it_wakes(
+    store_url: str, company: str, tmp_path: Path
+) -> None:
+    """Fencing, with two real workers and a lease of one second. The first is frozen
+    (SIGSTOP) half-way through its first step, so it stops renewing its lease; the second
+    takes the job over and completes the request. Woken (SIGCONT), the first finishes its
+    step, but its write names a claim that no longer holds: refused. The request stays
+    completed, every step is recorded once, and nobody marked it failed."""
+    key = secrets.token_bytes(32)
+    source = declaration_at(company)
+    (tmp_path / "pledge.yaml").write_text(source, encoding="utf-8")
+    settings = Settings(database_url=store_url, secret_key=key)
+    runtime = build_runtime(settings, declaration=loads(source), database=Database(store_url))
+    request = runtime.requests.submit(
+        "access",
+        Identity.parse("email", PERSON["email"]),
+        on_behalf_of_staff="Sam",
+        skip_verification_reason="identified in person",
+    )
+    runtime.execution.approve(request.id, actor="staff:Sam")
+    env = {
+        **os.environ,
+        "PLEDGE_DATABASE_URL": store_url,
+        "PLEDGE_SECRET_KEY": base64.b64encode(key).decode(),
+        "PLEDGE_CONFIG": str(tmp_path / "pledge.yaml"),
+        "PLEDGE_ENVIRONMENT": "production",
+        "PLEDGE_JOB_LEASE_SECONDS": "1",
+    }
+    database_name = make_url(company).database
+    engine = create_engine(company)
+    locker = engine.connect()
+    first = None
+    try:
+        locker.begin()
+        locker.execute(text("LOCK TABLE temperature_readings IN ACCESS EXCLUSIVE MODE"))
+        log = tmp_path / "first-worker.log"
+        with log.open("w") as output:  # the worker keeps its own copy of the file open
+            first = subprocess.Popen(
+                [str(PLEDGE), "worker", "--poll", "0.1"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=output,
+            )
+
+        def waiting_readers() -> int:
+            with engine.connect() as connection:
+                return int(
+                    connection.execute(
+                        text(
+                            "SELECT COUNT(*) FROM pg_stat_activity"
+                            " WHERE datname = :name AND wait_event_type = 'Lock'"
+                        ),
+                        {"name": database_name},
+                    ).scalar_one()
+                )
+
+        wait_for(lambda: waiting_readers() == 1, "the first worker's reads to block")
+        first.send_signal(signal.SIGSTOP)  # frozen: no more renewals
+        time.sleep(1.5)  # its lease of one second runs out
+        locker.rollback()  # its blocked read may now finish, but it is frozen
+    finally:
+        locker.close()
+
+    second = subprocess.run(
+        [str(PLEDGE), "worker", "--once"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert second.returncode == 0, second.stderr
+    assert runtime.requests.get(request.id).state is RequestState.COMPLETED
+
+    assert first is not None
+    first.send_signal(signal.SIGCONT)
+    wait_for(
+        lambda: "taken over by another runner" in log.read_text(),
+        "the first worker to find its claim taken over",
+    )
+    first.terminate()
+    first.wait(timeout=30)
+
+    done = runtime.requests.get(request.id)
+    assert done.state is RequestState.COMPLETED
+    with runtime.database.read() as connection:
+        events = audit.read(connection, AuditFilter(subject_id=done.subject_id, limit=1000))
+    steps = [event.details["step"] for event in events if event.action == "request.step"]
+    assert steps == ["found:app", "report"]
+    assert [event.action for event in events if event.action == "request.failed"] == []
+    runtime.close()
+    engine.dispose()

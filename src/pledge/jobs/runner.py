@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 
 from pledge.errors import StoreUnavailable
 from pledge.ids import new_id
-from pledge.jobs.service import Job, Jobs, Retry, backoff, describe
+from pledge.jobs.service import Job, Jobs, LeaseLost, Retry, backoff, describe
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +26,27 @@ Handler = Callable[[Job], None]
 class Runner:
     """Claims jobs from ``jobs`` and runs them with ``handlers`` (kind → handler).
 
+    A job runs under its lease, renewed while its handler works; a job whose runners stopped
+    half-way too often is given up (dead-lettered) and its kind's ``on_dead`` handler told.
+
     Args:
         jobs: the job table.
         handlers: the handler of each job kind this runner takes.
         poll: seconds between looks at the table when it had nothing due.
+        on_dead: per kind, what to do when a job of that kind is given up.
     """
 
-    def __init__(self, jobs: Jobs, handlers: Mapping[str, Handler], *, poll: float = 1.0) -> None:
+    def __init__(
+        self,
+        jobs: Jobs,
+        handlers: Mapping[str, Handler],
+        *,
+        poll: float = 1.0,
+        on_dead: Mapping[str, Handler] | None = None,
+    ) -> None:
         self.jobs = jobs
         self.handlers = dict(handlers)
+        self.on_dead = dict(on_dead or {})
         self.poll = poll
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{new_id()[-8:]}"
         self._stop = threading.Event()
@@ -42,11 +54,24 @@ class Runner:
 
     def run_once(self) -> bool:
         """Claim and run one due job; False when none was due."""
+        for dead in self.jobs.bury():
+            log.error(
+                "job %s (%s) given up: its runner stopped half-way too often", dead.id, dead.kind
+            )
+            handler = self.on_dead.get(dead.kind)
+            if handler is not None:
+                try:
+                    handler(dead)
+                except Exception as error:
+                    log.error("job %s: telling of its end failed: %s", dead.id, describe(error))
         job = self.jobs.claim(self.owner, tuple(self.handlers))
         if job is None:
             return False
         try:
-            self.handlers[job.kind](job)
+            with self.jobs.holding(job):
+                self.handlers[job.kind](job)
+        except LeaseLost:
+            log.warning("job %s (%s): taken over by another runner; left to it", job.id, job.kind)
         except Retry as retry:
             again = self.jobs.fail(
                 job, retry.reason, retry_after=retry.after or backoff(job.attempts)

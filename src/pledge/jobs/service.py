@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+import logging
+import secrets
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -12,13 +16,17 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, and_, delete, insert, or_, select, update
 
 from pledge.clock import Clock, utc_now
-from pledge.errors import PledgeError
+from pledge.errors import PledgeError, StoreUnavailable
 from pledge.ids import new_id
 from pledge.store.database import Database
 from pledge.store.tables import job_steps, jobs
 
+log = logging.getLogger(__name__)
+
 MAX_ATTEMPTS = 8
-"""How often a job is tried before it fails for good."""
+"""How often a job is tried (a runner that stopped half-way counts) before it is given up."""
+LEASE = dt.timedelta(minutes=5)
+"""How long a claim holds unless renewed (``PLEDGE_JOB_LEASE_SECONDS``)."""
 REQUEST_JOB = "request"
 """The kind of the job that carries out a subject request (its key: :func:`request_key`)."""
 
@@ -30,6 +38,12 @@ class JobState(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    DEAD = "dead"  # given up after MAX_ATTEMPTS: its runner stopped half-way every time
+
+
+class LeaseLost(PledgeError):
+    """The runner no longer holds the job: its lease ran out and another runner took the job
+    over. Nothing it still wanted to write is written; the other runner carries on."""
 
 
 class Retry(Exception):
@@ -57,6 +71,8 @@ class Job:
     attempts: int
     payload: Mapping[str, Any]
     owner: str
+    token: str = ""
+    """New at every claim; every write of the job names it (fencing)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,11 @@ class StepRecord:
 class Jobs:
     """The job table.
 
+    A claim holds a job under a lease, renewed while the job runs (:meth:`holding`). Every
+    write a runner makes for a job (a finished step, its end) names the token of its claim:
+    once the lease has run out and another runner has taken the job over, the first runner's
+    writes are refused (:class:`LeaseLost`), so that two runners never both carry a job on.
+
     Args:
         database: Pledge's store.
         clock: the time source.
@@ -83,7 +104,7 @@ class Jobs:
         database: Database,
         *,
         clock: Clock = utc_now,
-        lease: dt.timedelta = dt.timedelta(minutes=5),
+        lease: dt.timedelta = LEASE,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -183,6 +204,7 @@ class Jobs:
             )
             if row is None:
                 return None
+            token = secrets.token_hex(16)
             taken = connection.execute(
                 update(jobs)
                 .where(jobs.c.id == row["id"], due)
@@ -191,22 +213,81 @@ class Jobs:
                     attempts=jobs.c.attempts + 1,
                     lease_owner=owner,
                     lease_until=now + self.lease,
+                    lease_token=token,
                     updated_at=now,
                 )
             ).rowcount
         if taken != 1:
             return None
-        return _job(row, owner)
+        return _job(row, owner, token)
 
-    def renew(self, job: Job) -> None:
-        """Extend the lease of a job this runner holds (during a long step)."""
+    def bury(self) -> list[Job]:
+        """Give up the jobs whose runners stopped half-way :data:`MAX_ATTEMPTS` times (their
+        lease ran out again): they are dead-lettered with the reason, never claimed again, and
+        returned so that what they carried out can be told (a request marked failed)."""
+        now = self.clock()
+        worn = and_(
+            jobs.c.state == str(JobState.RUNNING),
+            jobs.c.lease_until < now,
+            jobs.c.attempts >= MAX_ATTEMPTS,
+        )
+        with self.database.transaction() as connection:
+            rows = connection.execute(select(jobs).where(worn)).mappings().all()
+            for row in rows:
+                reason = (
+                    f"given up after {row['attempts']} attempts: its runner stopped before it"
+                    " finished every time (the worker's log says where)"
+                )
+                connection.execute(
+                    update(jobs)
+                    .where(jobs.c.id == row["id"], worn)
+                    .values(
+                        state=str(JobState.DEAD),
+                        error=reason,
+                        lease_owner=None,
+                        lease_until=None,
+                        lease_token=None,
+                        updated_at=now,
+                    )
+                )
+        return [_job(row, str(row["lease_owner"] or ""), "") for row in rows]
+
+    def renew(self, job: Job) -> bool:
+        """Extend the lease of a job this runner holds. False when it holds it no more."""
         now = self.clock()
         with self.database.transaction() as connection:
-            connection.execute(
-                update(jobs)
-                .where(jobs.c.id == job.id, jobs.c.lease_owner == job.owner)
-                .values(lease_until=now + self.lease, updated_at=now)
+            return bool(
+                connection.execute(
+                    update(jobs)
+                    .where(_held(job))
+                    .values(lease_until=now + self.lease, updated_at=now)
+                ).rowcount
             )
+
+    @contextmanager
+    def holding(self, job: Job) -> Iterator[None]:
+        """Renew the lease of ``job`` in the background while the block runs (a third of the
+        lease between renewals), so that a long step keeps it. A renewal that finds the lease
+        taken over stops renewing; the runner's next write is then refused."""
+        stop = threading.Event()
+        interval = max(self.lease.total_seconds() / 3, 0.05)
+
+        def keep() -> None:
+            while not stop.wait(interval):
+                try:
+                    if not self.renew(job):
+                        log.warning("job %s: the lease was taken over", job.id)
+                        return
+                except StoreUnavailable:
+                    continue  # the next renewal tries again; the lease may still run out
+
+        thread = threading.Thread(target=keep, name=f"pledge-lease-{job.id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def step(self, job_id: str, name: str) -> StepRecord | None:
         """The step ``name`` of a job if it finished, else None."""
@@ -233,12 +314,31 @@ class Jobs:
     def record_step(
         self,
         connection: Connection,
-        job_id: str,
+        job: Job,
         name: str,
         result: Mapping[str, Any],
         data_encrypted: bytes | None = None,
     ) -> StepRecord:
-        """Record, in the caller's transaction, that a step finished."""
+        """Record, in the caller's transaction, that a step finished.
+
+        Raises:
+            LeaseLost: the runner no longer holds ``job``: the caller's transaction must not
+                commit (nothing of it is written).
+        """
+        now = self.clock()
+        held = connection.execute(update(jobs).where(_held(job)).values(updated_at=now)).rowcount
+        if not held:
+            raise LeaseLost(f"job {job.id} was taken over by another runner")
+        return self._insert_step(connection, job.id, name, result, data_encrypted)
+
+    def _insert_step(
+        self,
+        connection: Connection,
+        job_id: str,
+        name: str,
+        result: Mapping[str, Any],
+        data_encrypted: bytes | None,
+    ) -> StepRecord:
         now = self.clock()
         connection.execute(
             insert(job_steps).values(
@@ -257,7 +357,7 @@ class Jobs:
         connection.execute(
             delete(job_steps).where(job_steps.c.job_id == job_id, job_steps.c.name == name)
         )
-        self.record_step(connection, job_id, name, {}, data)
+        self._insert_step(connection, job_id, name, {}, data)
 
     def detach(self, connection: Connection, job_id: str, name: str) -> None:
         """Drop the data kept with a job under ``name`` (it has served)."""
@@ -267,22 +367,22 @@ class Jobs:
             .values(data_encrypted=None)
         )
 
-    def finish(self, job: Job) -> None:
-        """Mark a job done."""
-        self._close(job, JobState.DONE, None, None)
+    def finish(self, job: Job) -> bool:
+        """Mark a job done; False when the runner no longer held it (nothing changes)."""
+        return self._close(job, JobState.DONE, None, None)
 
     def fail(self, job: Job, reason: str, *, retry_after: dt.timedelta | None = None) -> bool:
         """Record a failure: queued again after ``retry_after`` while attempts remain.
 
-        Returns whether the job will be tried again.
+        Returns whether the job will be tried again (False too when the runner no longer held
+        it: nothing changes then).
         """
         again = retry_after is not None and job.attempts < MAX_ATTEMPTS
         if again:
             assert retry_after is not None
-            self._close(job, JobState.QUEUED, reason, self.clock() + retry_after)
-        else:
-            self._close(job, JobState.FAILED, reason, None)
-        return again
+            return self._close(job, JobState.QUEUED, reason, self.clock() + retry_after)
+        self._close(job, JobState.FAILED, reason, None)
+        return False
 
     def get(self, job_id: str) -> Mapping[str, Any]:
         """A job's row (for reports and tests)."""
@@ -301,24 +401,33 @@ class Jobs:
             )
         return None if row is None else dict(row)
 
+    def notices(self, request_id: str) -> list[Mapping[str, Any]]:
+        """The notices to recipients a request queued (``recipient`` jobs), oldest first."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                select(jobs)
+                .where(jobs.c.request_id == request_id, jobs.c.kind == "recipient")
+                .order_by(jobs.c.id)
+            ).mappings()
+            return [{**row, "payload": json.loads(row["payload"])} for row in rows]
+
     def _close(
         self, job: Job, state: JobState, error: str | None, run_after: dt.datetime | None
-    ) -> None:
+    ) -> bool:
         now = self.clock()
         values: dict[str, Any] = {
             "state": str(state),
             "error": error,
             "lease_owner": None,
             "lease_until": None,
+            "lease_token": None,
             "updated_at": now,
         }
         if run_after is not None:
             values["run_after"] = run_after
         with self.database.transaction() as connection:
-            connection.execute(
-                update(jobs)
-                .where(jobs.c.id == job.id, jobs.c.lease_owner == job.owner)
-                .values(**values)
+            return bool(
+                connection.execute(update(jobs).where(_held(job)).values(**values)).rowcount
             )
 
 
@@ -345,7 +454,16 @@ def _canonical(value: Mapping[str, Any]) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _job(row: RowMapping, owner: str) -> Job:
+def _held(job: Job) -> Any:
+    """The job's row, as long as this claim still holds it."""
+    return and_(
+        jobs.c.id == job.id,
+        jobs.c.state == str(JobState.RUNNING),
+        jobs.c.lease_token == job.token,
+    )
+
+
+def _job(row: RowMapping, owner: str, token: str) -> Job:
     return Job(
         id=row["id"],
         kind=row["kind"],
@@ -354,6 +472,7 @@ def _job(row: RowMapping, owner: str) -> Job:
         attempts=row["attempts"] + 1,
         payload=json.loads(row["payload"]),
         owner=owner,
+        token=token,
     )
 
 

@@ -53,6 +53,7 @@ from pledge.jobs.service import (
     MAX_ATTEMPTS,
     Job,
     Jobs,
+    LeaseLost,
     Retry,
     StepRecord,
     backoff,
@@ -255,7 +256,10 @@ class RequestExecution:
                 "the request has no job waiting: approve it first (or another runner has it)"
             )
         try:
-            self.run(job)
+            with self.jobs.holding(job):
+                self.run(job)
+        except LeaseLost:
+            raise RequestError("another runner took the request's job over") from None
         except Retry as retry:
             self.jobs.fail(job, retry.reason, retry_after=backoff(job.attempts))
             raise RequestError(f"not finished, will be retried: {retry.reason}") from None
@@ -264,6 +268,20 @@ class RequestExecution:
             raise
         self.jobs.finish(job)
         return self.requests.get(request_id)
+
+    def buried(self, job: Job) -> None:
+        """A request's job was given up (its runner stopped half-way too often): the request
+        fails with the reason, and staff may retry it."""
+        assert job.request_id is not None
+        request = self.requests.get(job.request_id)
+        if request.state in (RequestState.PLANNED, RequestState.RUNNING):
+            self.requests.fail(
+                request.id,
+                f"its job was given up after {job.attempts - 1} attempts: the runner stopped"
+                " before it finished every time",
+                retryable=True,
+                actor=f"job:{job.id}",
+            )
 
     def report(self, request_id: str, format: str) -> report_files.ReportFile:
         """A carried-out request's report in ``format`` (html, zip or json), decrypted.
@@ -313,7 +331,7 @@ class RequestExecution:
                 raise Retry(str(error)) from None
             self.requests.fail(request.id, str(error), retryable=error.transient, actor=actor)
             raise
-        except (Retry, KeyDestroyed):
+        except (Retry, KeyDestroyed, LeaseLost):
             raise
         except Exception as error:
             self.requests.fail(request.id, describe(error), retryable=False, actor=actor)
@@ -449,7 +467,6 @@ class RequestExecution:
         done = self.jobs.step(job.id, name)
         if done is not None:
             return done
-        self.jobs.renew(job)
         result, data = work()
         with self.database.transaction() as connection:
             encrypted = (
@@ -457,7 +474,7 @@ class RequestExecution:
                 if data is None
                 else self.subjects.encrypt(connection, request.subject_id, _field(job, name), data)
             )
-            record = self.jobs.record_step(connection, job.id, name, result, encrypted)
+            record = self.jobs.record_step(connection, job, name, result, encrypted)
             audit.record(
                 connection,
                 AuditEntry(

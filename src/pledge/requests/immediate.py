@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from pledge.clock import Clock
 from pledge.declaration.model import Declaration
 from pledge.errors import PledgeError, StoreUnavailable
-from pledge.jobs.service import REQUEST_JOB, Jobs, backoff, request_key
+from pledge.jobs.service import REQUEST_JOB, Jobs, backoff, describe, request_key
 from pledge.requests.effects import ImmediateEffects
 from pledge.requests.lifecycle import RequestLifecycle
 from pledge.requests.model import IMMEDIATE_TYPES, RequestState, RequestType, SubjectRequest
@@ -145,7 +145,7 @@ class ImmediateRequests(RequestLifecycle):
         except StoreUnavailable:
             raise  # the lease runs out and a runner takes the job over once the store is back
         except Exception as error:
-            self.jobs.fail(job, f"{type(error).__name__}: {error}", retry_after=backoff(1))
+            self.jobs.fail(job, describe(error), retry_after=backoff(1))
             raise
         self.jobs.finish(job)
 

@@ -202,6 +202,7 @@ def _detail(
         except (DatastoreError, PledgeError) as problem:
             plan_error = str(problem)
     job = runtime.jobs.for_request(request_id)
+    notices = runtime.jobs.notices(request_id)
     reports = runtime.execution.reports(request_id)
     return pages.render(
         request,
@@ -214,6 +215,7 @@ def _detail(
             plan_error=plan_error,
             datastore_type=item.type in DATASTORE_TYPES,
             job=job,
+            notices=notices,
             reports=reports,
             grounds=[str(ground) for ground in DenialGround],
             error=error,
