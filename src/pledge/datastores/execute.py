@@ -1,76 +1,29 @@
-"""Carrying out a plan in a SQL datastore: find a person's rows, erase them, correct them.
+"""Carrying out a plan in a SQL datastore: erase a person's rows, correct them, and check
+what an erasure left.
 
-Rows are read in the plan's rounds (``plan``), each round's statements together. Erasure and
-correction change exactly the rows found, by primary key (tables without one by the
-conditions that found them), never a row shared with other people, in the order the foreign
-keys allow; only values computed per row (a mask, a pseudonym) are written by one batched
-``executemany``, each row guarded by its old value, so that running an erasure twice changes
-nothing the second time. The caller runs erasure and correction in one transaction per
-datastore.
+Erasure and correction change exactly the rows found (``collect``), by primary key (tables
+without one by every column read of them), never a row shared with other people, in the order
+the foreign keys allow; only values computed per row (a mask, a pseudonym) are written by one
+batched ``executemany``, each row guarded by its old value, so that running an erasure twice
+changes nothing the second time. The caller runs erasure and correction in one transaction
+per datastore.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
 
-from pledge.datastores import matching
-from pledge.datastores.graph import REFERENCE
+from pledge.datastores.collect import Found, collect, identify_by, link_values, reread, rows_of
 from pledge.datastores.plan import Plan, Step
-from pledge.datastores.statements import CHUNK, Condition, Row, Statement, Tables, lookups
-from pledge.declaration.datastores import ErasureStrategy, IdentityKind, MatchKind, Rewrite
+from pledge.datastores.statements import Condition, Row, Statement, Tables, lookups
+from pledge.declaration.datastores import ErasureStrategy, Rewrite
 from pledge.errors import DatastoreError
-
-
-@dataclass
-class Found:
-    """The rows of one person in one datastore, per table, as read.
-
-    Args:
-        rows: per table, the rows read.
-        shared: per table, the positions in ``rows`` of rows other people's rows point to
-            too: shown to the person, never erased.
-        tallies: per table, how many rows there are where only the count was read (rows an
-            erasure keeps, which nothing else needs).
-    """
-
-    rows: dict[str, list[Row]] = field(default_factory=dict)
-    shared: dict[str, list[int]] = field(default_factory=dict)
-    tallies: dict[str, int] = field(default_factory=dict)
-
-    def values(self, table: str, columns: tuple[str, ...]) -> list[Any]:
-        """The distinct values of ``columns`` among the rows of ``table`` (tuples when there
-        are several columns; rows with a null among them left out)."""
-        found: dict[Any, None] = {}
-        for row in self.rows.get(table, ()):
-            value = tuple(row.get(column) for column in columns)
-            if any(part is None for part in value):
-                continue
-            found[value if len(columns) > 1 else value[0]] = None
-        return list(found)
-
-    def own(self, table: str) -> list[Row]:
-        """The rows of ``table`` that are the person's alone (not shared)."""
-        shared = set(self.shared.get(table, ()))
-        return [row for index, row in enumerate(self.rows.get(table, ())) if index not in shared]
-
-    def count(self, table: str) -> int:
-        """How many rows of ``table`` were found (read or counted)."""
-        return len(self.rows.get(table, ())) + self.tallies.get(table, 0)
-
-    def counts(self) -> dict[str, int]:
-        """How many rows each table holds."""
-        names = dict.fromkeys([*self.rows, *self.tallies])
-        return {table: self.count(table) for table in names}
-
-    def total(self) -> int:
-        """How many rows in all."""
-        return sum(self.counts().values())
 
 
 @dataclass(frozen=True)
@@ -97,221 +50,6 @@ class TableOutcome:
 
 
 SHARED_REASON = "shared with other people: other people's rows point to them too"
-
-
-def collect(
-    connection: Connection,
-    tables: Tables,
-    plan: Plan,
-    identities: Mapping[IdentityKind, Iterable[str]],
-    *,
-    known: Found | None = None,
-    columns: str = "all",
-) -> Found:
-    """Find the person's rows in every table of the plan.
-
-    Args:
-        connection: a connection to the datastore.
-        tables: the plan's tables.
-        plan: the plan.
-        identities: the person's identities by kind (normalised: e-mail lower case, E.164).
-        known: rows found earlier (before an erasure): their link values are used too, so
-            that rows linked to an already rewritten parent are still found.
-        columns: ``all`` reads every column the plan shows; ``erasure`` what erasure and its
-            verification need (keys, links, rewritten columns, personal values), and only
-            counts the rows of tables it keeps that nothing else needs.
-    """
-    reader = _Reader(connection, tables, plan, columns == "all")
-    reader.run(reader.by_identity(identities))
-    climbing = [step for step in plan.steps if step.climbs and reader.rows[step.table]]
-    arrived = {step.table: list(reader.rows[step.table].values()) for step in climbing}
-    while arrived:
-        batch = []
-        for table, new in arrived.items():
-            for link in plan.step(table).owners:
-                values = _link_values(new, link.columns)
-                parent = plan.step(link.other)
-                batch += reader.lookups(
-                    parent, [(Condition(link.other_columns, link.match), values)]
-                )
-        added = reader.run(batch)
-        arrived = {table: new for table, new in added.items() if new and plan.step(table).owners}
-    for level in plan.levels():
-        batch = []
-        for step in level:
-            parts = [
-                (
-                    Condition(link.columns, link.match),
-                    reader.linked(link.other, link.other_columns, known),
-                )
-                for link in step.owners
-            ] + [
-                (
-                    Condition(link.other_columns, link.match),
-                    reader.linked(link.table, link.columns, known),
-                )
-                for link in step.references
-            ]
-            batch += reader.lookups(step, parts)
-        reader.run(batch)
-    found = reader.found()
-    found.shared = _shared(connection, tables, plan, found)
-    return found
-
-
-class _Reader:
-    """The rounds of :func:`collect`: lookups built per step, run together, rows merged."""
-
-    def __init__(self, connection: Connection, tables: Tables, plan: Plan, everything: bool):
-        self.connection = connection
-        self.tables = tables
-        self.plan = plan
-        self.everything = everything
-        self.needed = plan.needed()
-        self.rows: dict[str, dict[tuple[Any, ...], Row]] = {step.table: {} for step in plan.steps}
-        self.tallies: dict[str, int] = {}
-        self.counted = {step.table for step in plan.steps if self._only_counted(step)}
-
-    def by_identity(
-        self, identities: Mapping[IdentityKind, Iterable[str]]
-    ) -> list[tuple[Step, Statement, dict[str, list[Any]]]]:
-        batch = []
-        for step in self.plan.steps:
-            parts = [
-                (
-                    Condition((identify.column,), identify.match, identify.region),
-                    list(identities.get(identify.kind, ())),
-                )
-                for identify in step.identities
-            ]
-            batch += self.lookups(step, parts)
-        return batch
-
-    def lookups(
-        self, step: Step, parts: Sequence[tuple[Condition, list[Any]]]
-    ) -> list[tuple[Step, Statement, dict[str, list[Any]]]]:
-        prepared = [
-            (condition, self._values(step.table, condition, values)) for condition, values in parts
-        ]
-        batch: list[tuple[Step, Statement, dict[str, list[Any]]]] = []
-        for conditions, parameters in lookups(prepared):
-            if step.table in self.counted:
-                statement = self.tables.count(step.table, conditions)
-            else:
-                statement = self.tables.select(step.table, self._reads(step), conditions)
-            batch.append((step, statement, parameters))
-        return batch
-
-    def run(
-        self, batch: list[tuple[Step, Statement, dict[str, list[Any]]]]
-    ) -> dict[str, list[Row]]:
-        results = self.tables.fetch_many(
-            self.connection, [(statement, values) for _, statement, values in batch]
-        )
-        added: dict[str, list[Row]] = {}
-        for (step, _, _), records in zip(batch, results, strict=True):
-            if step.table in self.counted:
-                self.tallies[step.table] = self.tallies.get(step.table, 0) + int(records[0]["rows"])
-                continue
-            held = self.rows[step.table]
-            for record in records:
-                identity = _identify(record, step)
-                if identity not in held:
-                    held[identity] = record
-                    added.setdefault(step.table, []).append(record)
-        return added
-
-    def linked(self, table: str, columns: tuple[str, ...], known: Found | None) -> list[Any]:
-        values = _link_values(list(self.rows.get(table, {}).values()), columns)
-        if known is not None:
-            values = list(dict.fromkeys([*values, *known.values(table, columns)]))
-        return values
-
-    def found(self) -> Found:
-        return Found(
-            {step.table: list(self.rows[step.table].values()) for step in self.plan.steps},
-            {},
-            dict(self.tallies),
-        )
-
-    def _values(self, table: str, condition: Condition, values: list[Any]) -> list[Any]:
-        if len(condition.columns) > 1:
-            return values
-        kind = self.tables.kind(table, condition.columns[0])
-        if condition.match is MatchKind.EXACT:
-            return matching.coerce(values, kind)
-        return matching.values(values, condition.match, kind, condition.region)
-
-    def _reads(self, step: Step) -> tuple[str, ...]:
-        if self.everything:
-            return step.reads
-        computed = [
-            name
-            for name, how in ((step.erasure.rewrite or {}) if step.erasure else {}).items()
-            if how is not None and how.fixed is None
-        ]
-        wanted = [*step.key, *self.needed.get(step.table, ()), *computed]
-        if not step.kept:
-            wanted += step.personal
-        return tuple(dict.fromkeys(wanted)) or step.reads
-
-    def _only_counted(self, step: Step) -> bool:
-        # An erasure keeps these rows and no other table is found through them: their count
-        # is all the report needs, however many the person has.
-        sources = bool(step.identities) + bool(step.owners) + bool(step.references)
-        return (
-            not self.everything
-            and step.kept
-            and step.table not in self.needed
-            and sources == 1
-            and len(step.identities) <= 1
-            and len(step.owners) <= 1
-            and len(step.references) <= 1
-        )
-
-
-def _shared(
-    connection: Connection, tables: Tables, plan: Plan, found: Found
-) -> dict[str, list[int]]:
-    """Per reference table, the rows found that rows which are not the person's point to as
-    well: for each link into the table, how many rows point to each value, against how many
-    of the person's rows do."""
-    shared: dict[str, list[int]] = {}
-    for step in plan.steps:
-        rows = found.rows.get(step.table, [])
-        if step.role != REFERENCE or not rows:
-            continue
-        crowded: set[int] = set()
-        for link in plan.graph.into(step.table):
-            if link.is_self:
-                continue
-            targets = found.values(step.table, link.other_columns)
-            if not targets:
-                continue
-            mine: dict[Any, int] = {}
-            kept_shared = set(shared.get(link.table, ()))  # rows of other people's too
-            for position, row in enumerate(found.rows.get(link.table, ())):
-                if position in kept_shared:
-                    continue
-                value = tuple(row.get(column) for column in link.columns)
-                key = value if len(value) > 1 else value[0]
-                mine[key] = mine.get(key, 0) + 1
-            condition = Condition(link.columns, link.match)
-            for conditions, parameters in lookups([(condition, targets)]):
-                statement = tables.select(link.table, link.columns, conditions)
-                pointing: dict[Any, int] = {}
-                for record in tables.fetch(connection, statement, parameters):
-                    value = tuple(record[column] for column in link.columns)
-                    key = value if len(value) > 1 else value[0]
-                    pointing[key] = pointing.get(key, 0) + 1
-                for index, row in enumerate(rows):
-                    value = tuple(row.get(column) for column in link.other_columns)
-                    key = value if len(value) > 1 else value[0]
-                    if pointing.get(key, 0) > mine.get(key, 0):
-                        crowded.add(index)
-        if crowded:
-            shared[step.table] = sorted(crowded)
-    return shared
 
 
 def erase(
@@ -361,7 +99,7 @@ def _erase(
         changes = {f"set_{name}": None for name in link.columns}
         pending += [
             (tables.update(step.table, conditions, emptied), {**parameters, **changes})
-            for conditions, parameters in _rows_of(tables, step, own)
+            for conditions, parameters in rows_of(tables, step, own)
         ]
     for name in plan.erasure_order:
         step = plan.step(name)
@@ -378,7 +116,7 @@ def _erase(
         if step.erasure.strategy is ErasureStrategy.DELETE:
             pending += [
                 (tables.delete(name, conditions), parameters)
-                for conditions, parameters in _rows_of(tables, step, own)
+                for conditions, parameters in rows_of(tables, step, own)
             ]
             outcomes[name] = TableOutcome(
                 "deleted", len(own), reason=SHARED_REASON if shared else None, shared=shared
@@ -394,7 +132,7 @@ def _erase(
             changes = {f"set_{column}": value for column, value in fixed.items()}
             pending += [
                 (tables.update(name, conditions, fixed), {**parameters, **changes})
-                for conditions, parameters in _rows_of(tables, step, own)
+                for conditions, parameters in rows_of(tables, step, own)
             ]
         computed = {column: how for column, how in rewrite.items() if how and how.fixed is None}
         if computed:
@@ -432,7 +170,7 @@ def _pointing(connection: Connection, tables: Tables, plan: Plan, found: Found) 
                 tables[link.table]
             except KeyError:
                 continue
-            values = _link_values(own, link.other_columns)
+            values = link_values(own, link.other_columns)
             rows = 0
             for conditions, parameters in lookups([(Condition(link.columns), values)]):
                 statement = tables.count(link.table, conditions)
@@ -474,30 +212,9 @@ def correct(
                 tables.update(table_name, conditions, values),
                 {**parameters, **changes},
             )
-            for conditions, parameters in _rows_of(tables, step, found.own(table_name))
+            for conditions, parameters in rows_of(tables, step, found.own(table_name))
         )
     return changed
-
-
-def reread(connection: Connection, tables: Tables, plan: Plan, before: Found) -> Found:
-    """The person's own rows of ``before`` as they are now, by primary key: what an erasure
-    rewrote is checked even where the rewrite means the person can no longer be found."""
-    batch: list[tuple[Step, Statement, Mapping[str, Any]]] = []
-    for step in plan.steps:
-        own = before.own(step.table)
-        if step.kept or not step.key or not own:
-            continue
-        rewritten = tuple(step.erasure.rewrite or {}) if step.erasure else ()
-        wanted = tuple(dict.fromkeys((*step.key, *rewritten)))
-        batch += [
-            (step, tables.select(step.table, wanted, conditions), parameters)
-            for conditions, parameters in _rows_of(tables, step, own)
-        ]
-    results = tables.fetch_many(connection, [(statement, values) for _, statement, values in batch])
-    found = Found()
-    for (step, _, _), rows in zip(batch, results, strict=True):
-        found.rows.setdefault(step.table, []).extend(rows)
-    return found
 
 
 def residue(plan: Plan, before: Found, after: Found, again: Found) -> dict[str, int]:
@@ -513,18 +230,16 @@ def residue(plan: Plan, before: Found, after: Found, again: Found) -> dict[str, 
     for step in plan.steps:
         if step.kept or step.erasure is None:
             continue
-        rows = {_identify_by(row, step.key): row for row in after.own(step.table)}
+        rows = {identify_by(row, step.key): row for row in after.own(step.table)}
         if step.key:
-            rows.update(
-                {_identify_by(row, step.key): row for row in again.rows.get(step.table, ())}
-            )
+            rows.update({identify_by(row, step.key): row for row in again.rows.get(step.table, ())})
         if not rows:
             continue
         if step.erasure.strategy is ErasureStrategy.DELETE:
             left[step.table] = len(rows)
             continue
         rewrite = step.erasure.rewrite or {}
-        originals = {_identify_by(row, step.key): row for row in before.rows.get(step.table, ())}
+        originals = {identify_by(row, step.key): row for row in before.rows.get(step.table, ())}
         bad = 0
         for identity, row in rows.items():
             original = originals.get(identity)
@@ -568,26 +283,7 @@ def mask(value: Any, keep_last: int) -> str:
 # --- statements ---------------------------------------------------------------------------------
 
 
-def _rows_of(
-    tables: Tables, step: Step, rows: list[Row]
-) -> list[tuple[tuple[Condition, ...], dict[str, list[Any]]]]:
-    """The lookups that address exactly ``rows``: by primary key; without one, by every
-    column read of them (rows alike in all of those are the same to the person)."""
-    if not rows:
-        return []
-    columns = step.key or tuple(
-        column for column in rows[0] if all(row.get(column) is not None for row in rows)
-    )
-    values = [
-        tuple(row[column] for column in columns) if len(columns) > 1 else row[columns[0]]
-        for row in rows
-    ]
-    unique = list(dict.fromkeys(values))
-    condition = Condition(tuple(columns))
-    return [
-        ((condition,), {"p0": unique[start : start + CHUNK]})
-        for start in range(0, len(unique), CHUNK)
-    ]
+# --- statements ---------------------------------------------------------------------------------
 
 
 def _computed(
@@ -623,26 +319,6 @@ def _computed(
             )
         batch.append(guarded)
     return statement, batch
-
-
-def _link_values(rows: Sequence[Row], columns: tuple[str, ...]) -> list[Any]:
-    found: dict[Any, None] = {}
-    for row in rows:
-        value = tuple(row.get(column) for column in columns)
-        if any(part is None for part in value):
-            continue
-        found[value if len(columns) > 1 else value[0]] = None
-    return list(found)
-
-
-def _identify(row: Row, step: Step) -> tuple[Any, ...]:
-    return _identify_by(row, step.key)
-
-
-def _identify_by(row: Row, key: tuple[str, ...]) -> tuple[Any, ...]:
-    if key:
-        return tuple(row[name] for name in key)
-    return tuple(sorted(row.items(), key=lambda item: item[0]))
 
 
 __all__ = [

@@ -29,7 +29,7 @@ from pledge.enforcement import audit
 from pledge.enforcement.audit import AuditEntry
 from pledge.errors import PledgeError
 from pledge.jobs.service import Job, Jobs, Retry
-from pledge.requests.execution import NOTICE_STEP, notice_context
+from pledge.requests.notices import NOTICE_STEP, notice_context
 from pledge.requests.service import SubjectRequests
 from pledge.store.database import Database
 from pledge.subjects.service import Subjects
