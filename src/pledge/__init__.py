@@ -5,14 +5,33 @@ for how long, and who receives it; Pledge renders the policy, enforces it and pr
 
 The SDK is :class:`Pledge` (``Pledge.open("pledge.yaml", "sqlite:///pledge.db")``); its
 answers are :class:`Decision` objects, and :class:`ProcessingDenied` is raised where a
-purpose may not run.
+purpose may not run. Every error Pledge raises on purpose derives from :class:`PledgeError`
+(the tree is drawn in :mod:`pledge.errors`), and each is exported here.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from pledge.declaration import Declaration, Finding, Severity, load, loads
 from pledge.enforcement.model import Decision
-from pledge.errors import DeclarationError, PledgeError, ProcessingDenied, UsageError
+from pledge.errors import (
+    AuthError,
+    ConfigError,
+    ConsentError,
+    DatastoreError,
+    DeclarationError,
+    DurationError,
+    InvalidIdentity,
+    KeyDestroyed,
+    NotFound,
+    PlanRefused,
+    PledgeError,
+    ProcessingDenied,
+    RequestError,
+    SchemaDrift,
+    SourceError,
+    StoreUnavailable,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from pledge.sdk import Pledge
@@ -20,14 +39,27 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuthError",
+    "ConfigError",
+    "ConsentError",
+    "DatastoreError",
     "Decision",
     "Declaration",
     "DeclarationError",
+    "DurationError",
     "Finding",
+    "InvalidIdentity",
+    "KeyDestroyed",
+    "NotFound",
+    "PlanRefused",
     "Pledge",
     "PledgeError",
     "ProcessingDenied",
+    "RequestError",
+    "SchemaDrift",
     "Severity",
+    "SourceError",
+    "StoreUnavailable",
     "UsageError",
     "__version__",
     "load",

@@ -4,7 +4,10 @@ Every error Pledge raises on purpose derives from :class:`PledgeError`::
 
     PledgeError
     ├── DeclarationError     the declaration cannot be loaded (carries every finding)
+    ├── SourceError          the YAML itself is unusable (a syntax error, a forbidden construct)
     ├── UsageError           a command was called with arguments that cannot work
+    │   ├── InvalidIdentity  not an e-mail address, not a phone number…
+    │   └── DurationError    not an ISO 8601 duration (or a vague phrase)
     ├── ConfigError          the settings are unsafe or unusable (a missing secret key)
     ├── NotFound             a subject, purpose or recipient that does not exist
     ├── ConsentError         consent asked for a purpose that does not take it
@@ -12,6 +15,7 @@ Every error Pledge raises on purpose derives from :class:`PledgeError`::
     ├── RequestError         a subject request step the lifecycle or the law does not allow
     ├── AuthError            a missing, wrong or insufficient API key
     ├── StoreUnavailable     Pledge's own database cannot be reached; nothing was written
+    ├── KeyDestroyed         the subject was erased: what was encrypted for them is gone
     └── DatastoreError       a company datastore cannot be used: unreachable, a secret unset
         ├── SchemaDrift      a declared table or column is gone from the database
         └── PlanRefused      the declared plan cannot succeed (ambiguous, unreached, blocked)
@@ -22,7 +26,7 @@ The web layer maps the tree onto HTTP statuses in one place (``web/api/problems.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pledge.declaration.findings import Finding
@@ -44,8 +48,36 @@ class DeclarationError(PledgeError):
         super().__init__("\n".join(str(finding) for finding in self.findings))
 
 
+class SourceError(PledgeError):
+    """The YAML itself is unusable: a syntax error or a construct the declaration forbids.
+
+    Args:
+        code: the finding's code (``E101``…).
+        message: what is wrong.
+        position: where (a :class:`pledge.declaration.source.Position`).
+    """
+
+    def __init__(self, code: str, message: str, position: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.position = position
+
+
 class UsageError(PledgeError):
     """A command or function was called with arguments that cannot work."""
+
+
+class InvalidIdentity(UsageError, ValueError):
+    """An identifier that cannot be normalised: not an e-mail address, not a phone number…"""
+
+
+class DurationError(UsageError, ValueError):
+    """A text that is not an ISO 8601 duration; ``vague`` when it is a phrase, not a period."""
+
+    def __init__(self, message: str, *, vague: bool = False) -> None:
+        super().__init__(message)
+        self.vague = vague
 
 
 class ConfigError(PledgeError):
@@ -87,6 +119,10 @@ class AuthError(PledgeError):
 
 class StoreUnavailable(PledgeError):
     """Pledge's own database cannot be reached; nothing was written."""
+
+
+class KeyDestroyed(PledgeError):
+    """The subject's data key is gone (the subject was erased) or the data was tampered with."""
 
 
 class DatastoreError(PledgeError):

@@ -322,14 +322,13 @@ def _requests_runtime(config: Path | None) -> Iterator[Runtime]:
 def _request_step(step: Callable[[], _T]) -> _T:
     """Run a request step: a refused step exits 1, bad input 2, each with one line."""
     from pledge.errors import PledgeError, RequestError
-    from pledge.subjects.model import InvalidIdentity
 
     try:
         return step()
     except RequestError as error:
         err.print(f"error: {error}", markup=False)
         raise typer.Exit(1) from None
-    except (PledgeError, InvalidIdentity) as error:
+    except PledgeError as error:
         usage(str(error))
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
+from pledge.errors import DurationError as DurationError  # its home was here
+
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
@@ -29,14 +31,6 @@ _DAYS_PER_UNIT = {
 _VAGUE = re.compile(
     r"necessary|needed|required|as long as|indefinite|forever|until no longer|reasonable", re.I
 )
-
-
-class DurationError(ValueError):
-    """A text that is not an ISO 8601 duration; ``vague`` when it is a phrase, not a period."""
-
-    def __init__(self, message: str, *, vague: bool = False) -> None:
-        super().__init__(message)
-        self.vague = vague
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from pledge.declaration.findings import Path
+from pledge.errors import SourceError as SourceError  # its home was here
 
 try:  # the C parser is several times faster on large declarations
     from yaml import CSafeLoader as _Loader
@@ -48,16 +49,6 @@ class Position:
 
     line: int
     column: int
-
-
-class SourceError(Exception):
-    """The YAML itself is unusable: a syntax error or a construct the declaration forbids."""
-
-    def __init__(self, code: str, message: str, position: Position) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.position = position
 
 
 @dataclass

@@ -21,11 +21,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from pledge.errors import KeyDestroyed as KeyDestroyed  # its home was here
+
 NONCE_BYTES = 12
-
-
-class KeyDestroyed(Exception):
-    """The subject's data key is gone (the subject was erased) or the data was tampered with."""
 
 
 def _derive(master: bytes, purpose: bytes) -> bytes:

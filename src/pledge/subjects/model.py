@@ -9,6 +9,8 @@ from enum import StrEnum
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from pledge.errors import InvalidIdentity as InvalidIdentity  # its home was here
+
 
 class IdentityKind(StrEnum):
     """The kinds of identifier a subject can be found by."""
@@ -17,10 +19,6 @@ class IdentityKind(StrEnum):
     PHONE = "phone"
     ACCOUNT = "account"
     DEVICE = "device"
-
-
-class InvalidIdentity(ValueError):
-    """An identifier that cannot be normalised: not an e-mail address, not a phone number…"""
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}")
