@@ -1,9 +1,10 @@
 """The corpus's own view of a company database, independent of Pledge.
 
-Fresh databases per engine, schemas and seeds loaded by plain SQL, and the checks an outsider
-makes after a request: a snapshot of every table to compare with, a residue search for the
-person's e-mail address, phone number, name and street, and a search for broken links. Nothing
-here imports Pledge: what the corpus expects is never what the planner under test says.
+Fresh databases per engine, schemas and seeds loaded by plain SQL (a shape's ``shop`` fixture
+is ``seeded(SCHEMA, SEED)``), and the checks an outsider makes after a request, as methods of
+``Company``: a snapshot of every table to compare with, a residue search for the person's
+e-mail address, phone number, name and street, and a search for broken links. Nothing here
+imports Pledge: what the corpus expects is never what the planner under test says.
 
 The corpus's connections to MariaDB run with ``ANSI_QUOTES``, so the hand-written SQL quotes
 names with double quotes on every engine; its SQLite connections enforce foreign keys, so a
@@ -15,11 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -84,6 +86,71 @@ class Company:
             self._database.dispose()
             self._database = None
 
+    # --- what an outsider checks after a request ---------------------------------------------
+
+    def found(self, oracle: Oracle, person: Person) -> Rows:
+        """What ``oracle`` finds of ``person`` here now."""
+        with self.read() as connection:
+            return oracle(connection, person)
+
+    def snapshot(self) -> Snapshot:
+        """Every row of every table, by table and primary key."""
+        taken: Snapshot = {}
+        with self.read() as connection:
+            for table, key in _tables(connection):
+                rows = connection.execute(text(f"SELECT * FROM {_quote(connection, table)}"))
+                taken[table] = {
+                    tuple(plain(row[column]) for column in key): dict(row)
+                    for row in rows.mappings()
+                }
+        return taken
+
+    def residue(
+        self,
+        person: Person,
+        kept: Mapping[str, Collection[Key]] | None = None,
+        regions: Mapping[tuple[str, str], str] | None = None,
+    ) -> list[str]:
+        """Where the person still shows, outside the rows ``kept`` (held or shared): table.column.
+
+        Every text column of every table is searched, personal or not, annotated or not.
+
+        Args:
+            person: whom to look for.
+            kept: rows by table that may still hold them (a legal hold, a shared address).
+            regions: ``(table, column)`` → the country of national numbers there (default DE).
+        """
+        found: list[str] = []
+        with self.read() as connection:
+            for table, key in _tables(connection):
+                rows = connection.execute(text(f"SELECT * FROM {_quote(connection, table)}"))
+                for row in rows.mappings():
+                    if tuple(plain(row[column]) for column in key) in (kept or {}).get(table, ()):
+                        continue
+                    found.extend(
+                        f"{table}.{column}"
+                        for column, value in row.items()
+                        if person.shows_in(value, (regions or {}).get((table, column), "DE"))
+                    )
+        return sorted(set(found))
+
+    def broken_links(self) -> list[str]:
+        """Rows whose foreign key points at no row: by SQLite's own check and by a join per key."""
+        broken: list[str] = []
+        with self.read() as connection:
+            if self.engine == "sqlite":
+                broken.extend(
+                    f"{row[0]} row {row[1]} → {row[2]}"
+                    for row in connection.execute(text("PRAGMA foreign_key_check"))
+                )
+            inspector = inspect(connection)
+            for table in inspector.get_table_names():
+                for link in inspector.get_foreign_keys(table):
+                    orphans = connection.execute(text(_orphans(connection, table, link)))
+                    if count := orphans.scalar_one():
+                        broken.append(f"{table} {link['constrained_columns']}: {count} orphans")
+        return broken
+
 
 def _sqlite_foreign_keys(connection: Any, _: Any) -> None:
     cursor = connection.cursor()
@@ -95,6 +162,29 @@ def _ansi_quotes(connection: Any, _: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ANSI_QUOTES')")
     cursor.close()
+
+
+def seeded(*parts: Sequence[str] | Callable[[str], Sequence[str]]) -> Any:
+    """A shape's ``shop`` fixture: the ``company`` database with ``parts`` run in order.
+
+    Args:
+        parts: schema and seed statements, or a function of the engine (``sqlite``,
+            ``postgresql``, ``mariadb``) that returns them, for a shape written per engine.
+
+    Returns:
+        The fixture, to be bound to the name ``shop`` in the shape's module.
+    """
+
+    def shop(company: Company) -> Company:
+        """The shape, created and seeded."""
+        company.run(
+            statement
+            for part in parts
+            for statement in (part(company.engine) if callable(part) else part)
+        )
+        return company
+
+    return pytest.fixture(shop)
 
 
 # --- fresh databases ---------------------------------------------------------------------------
@@ -262,7 +352,11 @@ class Person:
         return self.owns_phone(value, region)
 
 
-# --- what an outsider checks after a request ---------------------------------------------------
+Oracle = Callable[[Connection, Person], Rows]
+"""A shape's hand-written search for a person's rows, on a connection of the corpus's own."""
+
+
+# --- what the outsider's checks read and compare ----------------------------------------------
 
 
 def _quote(connection: Connection, name: str) -> str:
@@ -277,18 +371,6 @@ def _tables(connection: Connection) -> list[tuple[str, list[str]]]:
         key = inspector.get_pk_constraint(table)["constrained_columns"]
         found.append((table, key or [column["name"] for column in inspector.get_columns(table)]))
     return found
-
-
-def snapshot(company: Company) -> Snapshot:
-    """Every row of every table, by table and primary key."""
-    taken: Snapshot = {}
-    with company.read() as connection:
-        for table, key in _tables(connection):
-            rows = connection.execute(text(f"SELECT * FROM {_quote(connection, table)}"))
-            taken[table] = {
-                tuple(plain(row[column]) for column in key): dict(row) for row in rows.mappings()
-            }
-    return taken
 
 
 def changes_to_others(
@@ -323,67 +405,18 @@ def changes_to_others(
     return changes
 
 
-def residue(
-    company: Company,
-    person: Person,
-    kept: Mapping[str, Collection[Key]] | None = None,
-    regions: Mapping[tuple[str, str], str] | None = None,
-) -> list[str]:
-    """Where the person still shows, outside the rows ``kept`` (held or shared): table.column.
-
-    Every text column of every table is searched, personal or not, annotated or not.
-
-    Args:
-        company: the database.
-        person: whom to look for.
-        kept: rows by table that may still hold them (a legal hold, a shared address).
-        regions: ``(table, column)`` → the country of national numbers there (default DE).
-    """
-    found: list[str] = []
-    with company.read() as connection:
-        for table, key in _tables(connection):
-            rows = connection.execute(text(f"SELECT * FROM {_quote(connection, table)}"))
-            for row in rows.mappings():
-                if tuple(plain(row[column]) for column in key) in (kept or {}).get(table, ()):
-                    continue
-                found.extend(
-                    f"{table}.{column}"
-                    for column, value in row.items()
-                    if person.shows_in(value, (regions or {}).get((table, column), "DE"))
-                )
-    return sorted(set(found))
-
-
-def broken_links(company: Company) -> list[str]:
-    """Rows whose foreign key points at no row: by SQLite's own check and by a join per key."""
-    broken: list[str] = []
-    with company.read() as connection:
-        if company.engine == "sqlite":
-            broken.extend(
-                f"{row[0]} row {row[1]} → {row[2]}"
-                for row in connection.execute(text("PRAGMA foreign_key_check"))
-            )
-        inspector = inspect(connection)
-        for table in inspector.get_table_names():
-            for link in inspector.get_foreign_keys(table):
-                q = _quote
-                child, parent = q(connection, table), q(connection, link["referred_table"])
-                pairs = list(
-                    zip(link["constrained_columns"], link["referred_columns"], strict=True)
-                )
-                present = " AND ".join(f"c.{q(connection, mine)} IS NOT NULL" for mine, _ in pairs)
-                joined = " AND ".join(
-                    f"p.{q(connection, theirs)} = c.{q(connection, mine)}" for mine, theirs in pairs
-                )
-                orphans = connection.execute(
-                    text(
-                        f"SELECT COUNT(*) FROM {child} c WHERE {present}"
-                        f" AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {joined})"
-                    )
-                ).scalar_one()
-                if orphans:
-                    broken.append(f"{table} {link['constrained_columns']}: {orphans} orphans")
-    return broken
+def _orphans(connection: Connection, table: str, link: Mapping[str, Any]) -> str:
+    """SQL that counts the rows of ``table`` whose ``link`` is set and points at no row."""
+    child, parent = _quote(connection, table), _quote(connection, link["referred_table"])
+    pairs = list(zip(link["constrained_columns"], link["referred_columns"], strict=True))
+    present = " AND ".join(f"c.{_quote(connection, mine)} IS NOT NULL" for mine, _ in pairs)
+    joined = " AND ".join(
+        f"p.{_quote(connection, theirs)} = c.{_quote(connection, mine)}" for mine, theirs in pairs
+    )
+    return (
+        f"SELECT COUNT(*) FROM {child} c WHERE {present}"
+        f" AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {joined})"
+    )
 
 
 def nonempty(rows: Mapping[str, Collection[Key]]) -> Rows:

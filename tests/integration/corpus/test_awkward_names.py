@@ -10,29 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    ask,
-    declaration,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Key,
-    Person,
-    Rows,
-    broken_links,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, erase, errors
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 SCHEMA = [
     'CREATE TABLE "User" ("Customer ID" INTEGER PRIMARY KEY,'
@@ -92,7 +72,7 @@ def theirs(connection: Connection, person: Person) -> Rows:
         connection, 'SELECT "Customer ID", "Email Address" FROM "User"', person.owns_email
     )
     orders = keys(connection, 'SELECT "id" FROM "order" WHERE "Customer ID" IN :ids', ids=users)
-    details: set[Key] = keys(
+    details = keys(
         connection,
         'SELECT "Order ID", "Line" FROM "Order Details" WHERE "Order ID" IN :ids',
         ids=orders,
@@ -100,65 +80,40 @@ def theirs(connection: Connection, person: Person) -> Rows:
     return nonempty({"User": users, "order": orders, "Order Details": details})
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    company.run([*SCHEMA, *SEED])
-    return company
+shop = seeded(SCHEMA, SEED)
 
 
 def test_the_oracle_finds_anns_rows_under_awkward_names(shop: Company) -> None:
     """The hand-written SQL finds Ann's user row, orders and order details."""
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {
-            "User": {(1,)},
-            "order": {(10,), (12,)},
-            "Order Details": {(10, 1), (10, 2), (12, 1)},
-        }
+    assert shop.found(theirs, ANN) == {
+        "User": {(1,)},
+        "order": {(10,), (12,)},
+        "Order Details": {(10, 1), (10, 2), (12, 1)},
+    }
     # The residue search sees the person where the seed put them.
-    assert residue(shop, ANN) == [
+    assert shop.residue(ANN) == [
         "Order Details.Gift Message",
         "User.Email Address",
         "User.Full Name",
     ]
-    assert broken_links(shop) == []
+    assert shop.broken_links() == []
 
 
 def test_the_declaration_with_names_as_the_database_spells_them_checks_without_errors(
     shop: Company,
 ) -> None:
     """Spaces, capitals and reserved words are names like any other."""
-    assert errors(declaration(shop.url, TABLES)) == []
+    assert errors(shop, TABLES) == []
 
 
 def test_access_reports_tables_and_columns_under_their_own_names(
     shop: Company, tmp_path: Path
 ) -> None:
     """Ann's report names "User", "order" and "Order Details", with her rows in each."""
-    with shop.read() as connection:
-        expected = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        request_id, done = ask(runtime, "access", ("email", ANN.email))
-        assert done.state == "completed", done.why
-        rows = reported_rows(runtime, request_id)
-
-    assert reported_keys(rows, KEYS) == expected
-    assert {row["Select"] for row in rows["User"]} == {"premium"}
+    (report,) = access(shop, tmp_path, TABLES, KEYS, theirs, ANN)
+    assert {row["Select"] for row in report.rows["User"]} == {"premium"}
 
 
 def test_erasure_quotes_every_name(shop: Company, tmp_path: Path) -> None:
     """Ann's rows go from all three tables; Bob's stay, byte for byte."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert done.state == "completed", done.why
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {}
-    assert residue(shop, ANN) == []
-    assert changes_to_others(before, snapshot(shop), anns) == []
-    assert broken_links(shop) == []
+    erase(shop, tmp_path, TABLES, theirs, ANN)

@@ -15,28 +15,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    ask,
-    assert_refused,
-    d_code,
-    declaration,
-    errors,
-    pledge_for,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Person,
-    Rows,
-    broken_links,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import assert_refused, erase, errors
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 SCHEMA = [
     "CREATE TABLE staff (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL,"
@@ -153,105 +134,64 @@ def theirs(connection: Connection, person: Person) -> Rows:
     )
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded (without the variants' tables)."""
-    company.run([*SCHEMA, *SEED])
-    return company
+shop = seeded(SCHEMA, SEED)  # without the variants' tables
 
 
 def test_the_oracle_finds_the_rows_a_cascade_would_take(shop: Company) -> None:
     """The hand-written SQL finds Ann's customer row, orders and items, and Sam's staff row."""
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {
-            "customers": {(10,)},
-            "orders": {(100,), (101,)},
-            "order_items": {(1000,), (1001,), (1002,)},
-        }
-        assert theirs(connection, SAM) == {"staff": {(1,)}}
+    assert shop.found(theirs, ANN) == {
+        "customers": {(10,)},
+        "orders": {(100,), (101,)},
+        "order_items": {(1000,), (1001,), (1002,)},
+    }
+    assert shop.found(theirs, SAM) == {"staff": {(1,)}}
     # The residue search sees the people where the seed put them.
-    assert residue(shop, ANN) == ["customers.email", "customers.name", "order_items.gift_message"]
-    assert residue(shop, SAM) == ["staff.email", "staff.name"]
+    assert shop.residue(ANN) == ["customers.email", "customers.name", "order_items.gift_message"]
+    assert shop.residue(SAM) == ["staff.email", "staff.name"]
     shop.run([*NOTES, *INVOICES])  # the variants load too
-    assert broken_links(shop) == []
+    assert shop.broken_links() == []
 
 
 def test_the_declaration_checks_without_errors(shop: Company) -> None:
     """Cascades that only take the person's rows, and SET NULL from others, are no error."""
-    assert errors(declaration(shop.url, TABLES)) == []
+    assert errors(shop, TABLES) == []
 
 
 def test_a_customers_erasure_may_cascade_into_their_own_rows(shop: Company, tmp_path: Path) -> None:
     """Ann's customer row, orders and items go; nobody else's row changes."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert done.state == "completed", done.why
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {}
-    assert residue(shop, ANN) == []
-    assert changes_to_others(before, snapshot(shop), anns) == []
-    assert broken_links(shop) == []
+    erase(shop, tmp_path, TABLES, theirs, ANN)
 
 
 def test_a_staff_erasure_lets_the_database_null_the_customers_link_to_them(
     shop: Company, tmp_path: Path
 ) -> None:
     """Sam's row goes; Ann's and Bob's account_manager_id become null, nothing else changes."""
-    before = snapshot(shop)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", SAM.email))
-
-    assert done.state == "completed", done.why
-    after = snapshot(shop)
+    after = erase(
+        shop, tmp_path, TABLES, theirs, SAM, nulled={("customers", "account_manager_id")}
+    ).after
     assert (1,) not in after["staff"]
     assert [after["customers"][(id,)]["account_manager_id"] for id in (10, 11, 12)] == [
         None,
         None,
         2,
     ]
-    assert residue(shop, SAM) == []
-    assert (
-        changes_to_others(
-            before, after, {"staff": {(1,)}}, nulled={("customers", "account_manager_id")}
-        )
-        == []
-    )
-    assert broken_links(shop) == []
 
 
 def test_a_cascade_into_other_peoples_rows_is_refused(shop: Company, tmp_path: Path) -> None:
     """Deleting Sam would cascade into notes about Bob: a D error, and the request fails."""
     shop.run(NOTES)
-    source = declaration(shop.url, WITH_NOTES)
-    found = errors(source)
-    assert any(d_code(problem) and problem.table in ("staff", "notes") for problem in found), found
-    before = snapshot(shop)
-
-    with pledge_for(tmp_path, source) as runtime:
-        _, done = ask(runtime, "erasure", ("email", SAM.email))
-
-    assert_refused(done, (SAM.email, SAM.name), "notes")
-    assert snapshot(shop) == before
+    found = errors(shop, WITH_NOTES)
+    assert any(problem.has_d_code and problem.table in ("staff", "notes") for problem in found), (
+        found
+    )
+    assert_refused(shop, tmp_path, WITH_NOTES, ("erasure", SAM), naming=("notes",))
 
 
 def test_a_cascade_into_rows_under_a_legal_hold_is_refused(shop: Company, tmp_path: Path) -> None:
     """Deleting Ann would cascade into her held invoices: a D error, and the request fails."""
     shop.run(INVOICES)
-    source = declaration(shop.url, WITH_INVOICES)
-    found = errors(source)
+    found = errors(shop, WITH_INVOICES)
     assert any(
-        d_code(problem) and problem.table in ("customers", "invoices") for problem in found
+        problem.has_d_code and problem.table in ("customers", "invoices") for problem in found
     ), found
-    before = snapshot(shop)
-
-    with pledge_for(tmp_path, source) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert_refused(done, (ANN.email, ANN.name), "invoices")
-    assert snapshot(shop) == before
+    assert_refused(shop, tmp_path, WITH_INVOICES, ("erasure", ANN), naming=("invoices",))

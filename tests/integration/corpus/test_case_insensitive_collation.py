@@ -16,28 +16,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Connection, text
-from tests.integration.corpus.driver import (
-    ask,
-    declaration,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Person,
-    Rows,
-    broken_links,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, erase, errors
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 CASE_INSENSITIVE = {
     "sqlite": ("", "COLLATE NOCASE", ""),
@@ -98,8 +79,14 @@ ANN = Person("Ann Smith", "ann@example.org")
 ANNS_CODE = "AB12"
 
 
-def theirs(connection: Connection, person: Person, code: str) -> Rows:
-    """The person's rows; identities compared here, byte for byte where the match is exact."""
+def theirs(connection: Connection, person: Person, code: str = ANNS_CODE) -> Rows:
+    """The person's rows; identities compared here, byte for byte where the match is exact.
+
+    Args:
+        connection: the corpus's connection.
+        person: whose rows.
+        code: their member code (Ann's by default: the shape asks for nobody else).
+    """
     members = matching(connection, "SELECT id, email FROM members", person.owns_email) | matching(
         connection, "SELECT id, code FROM members", lambda value: value == code
     )
@@ -113,11 +100,7 @@ def theirs(connection: Connection, person: Person, code: str) -> Rows:
     )
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    company.run([*schema(company.engine), *SEED])
-    return company
+shop = seeded(schema, SEED)
 
 
 def test_the_collation_is_case_insensitive_and_the_oracle_is_not(shop: Company) -> None:
@@ -132,44 +115,26 @@ def test_the_collation_is_case_insensitive_and_the_oracle_is_not(shop: Company) 
     assert {(1,), (2,)} <= collated  # the trap is armed: 'ab12' = 'AB12' here
     assert stored == "AB12 "  # and the trailing space is stored (it only compares away)
     # The residue search sees the person where the seed put them.
-    assert residue(shop, ANN) == ["members.email", "members.name"]
-    assert broken_links(shop) == []
+    assert shop.residue(ANN) == ["members.email", "members.name"]
+    assert shop.broken_links() == []
 
 
 def test_the_declaration_checks_without_errors(shop: Company) -> None:
     """``match: exact`` on an account column is a valid annotation."""
-    assert errors(declaration(shop.url, TABLES)) == []
+    assert errors(shop, TABLES) == []
 
 
 def test_access_under_a_case_insensitive_collation_finds_only_the_persons_rows(
     shop: Company, tmp_path: Path
 ) -> None:
     """Ann's report holds members 1 and 4 and their visits, on every engine alike."""
-    with shop.read() as connection:
-        expected = theirs(connection, ANN, ANNS_CODE)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        request_id, done = ask(runtime, "access", ("email", ANN.email), ("account", ANNS_CODE))
-        assert done.state == "completed", done.why
-        rows = reported_rows(runtime, request_id)
-
-    assert reported_keys(rows, KEYS) == expected
+    by_both = (("email", ANN.email), ("account", ANNS_CODE))
+    access(shop, tmp_path, TABLES, KEYS, theirs, ANN, identities=[by_both])
 
 
 def test_erasure_under_a_case_insensitive_collation_spares_look_alikes(
     shop: Company, tmp_path: Path
 ) -> None:
     """Ann's members and visits go; Ánn Ström and Otto keep every row, byte for byte."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN, ANNS_CODE)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email), ("account", ANNS_CODE))
-
-    assert done.state == "completed", done.why
-    with shop.read() as connection:
-        assert theirs(connection, ANN, ANNS_CODE) == {}
-    assert residue(shop, ANN) == []
-    assert changes_to_others(before, snapshot(shop), anns) == []
-    assert broken_links(shop) == []
+    by_both = (("email", ANN.email), ("account", ANNS_CODE))
+    erase(shop, tmp_path, TABLES, theirs, ANN, identities=by_both)

@@ -11,29 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    ask,
-    declaration,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Key,
-    Person,
-    Rows,
-    broken_links,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, erase, errors
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 SCHEMA = [
     "CREATE TABLE customers (tenant_id INTEGER NOT NULL, customer_no INTEGER NOT NULL,"
@@ -104,90 +84,71 @@ def theirs(connection: Connection, person: Person) -> Rows:
     customers = matching(
         connection, "SELECT tenant_id, customer_no, email FROM customers", person.owns_email
     )
-    orders: set[Key] = set()
-    cards: set[Key] = set()
-    for tenant, number in customers:
-        orders |= keys(
+    orders = {
+        order
+        for tenant, number in customers
+        for order in keys(
             connection,
             "SELECT tenant_id, order_no FROM orders WHERE tenant_id = :t AND customer_no = :c",
             t=tenant,
             c=number,
         )
-        cards |= keys(
+    }
+    cards = {
+        card
+        for tenant, number in customers
+        for card in keys(
             connection,
             "SELECT tenant_id, card_no FROM loyalty_cards"
             " WHERE tenant_id = :t AND customer_no = :c",
             t=tenant,
             c=number,
         )
-    lines: set[Key] = set()
-    for tenant, number in orders:
-        lines |= keys(
+    }
+    lines = {
+        line
+        for tenant, number in orders
+        for line in keys(
             connection,
             "SELECT tenant_id, order_no, line_no FROM order_lines"
             " WHERE tenant_id = :t AND order_no = :o",
             t=tenant,
             o=number,
         )
+    }
     return nonempty(
         {"customers": customers, "orders": orders, "order_lines": lines, "loyalty_cards": cards}
     )
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    company.run([*SCHEMA, *SEED])
-    return company
+shop = seeded(SCHEMA, SEED)
 
 
 def test_the_oracle_keeps_the_tenants_apart(shop: Company) -> None:
     """The hand-written SQL finds Ann's rows of tenant 1 and nothing of Bob's in tenant 2."""
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {
-            "customers": {(1, 7)},
-            "orders": {(1, 100), (1, 101)},
-            "order_lines": {(1, 100, 1), (1, 100, 2), (1, 101, 1)},
-            "loyalty_cards": {(1, "L-7")},
-        }
+    assert shop.found(theirs, ANN) == {
+        "customers": {(1, 7)},
+        "orders": {(1, 100), (1, 101)},
+        "order_lines": {(1, 100, 1), (1, 100, 2), (1, 101, 1)},
+        "loyalty_cards": {(1, "L-7")},
+    }
     # The residue search sees the person where the seed put them.
-    assert residue(shop, ANN) == ["customers.email", "customers.name", "order_lines.gift_message"]
-    assert broken_links(shop) == []
+    assert shop.residue(ANN) == ["customers.email", "customers.name", "order_lines.gift_message"]
+    assert shop.broken_links() == []
 
 
 def test_the_declaration_checks_without_errors(shop: Company) -> None:
     """Composite foreign keys and a composite relation are understood by check."""
-    assert errors(declaration(shop.url, TABLES)) == []
+    assert errors(shop, TABLES) == []
 
 
 def test_access_follows_whole_composite_keys(shop: Company, tmp_path: Path) -> None:
     """Ann's report holds her tenant's rows only; each row carries its whole key and link."""
-    with shop.read() as connection:
-        expected = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        request_id, done = ask(runtime, "access", ("email", ANN.email))
-        assert done.state == "completed", done.why
-        rows = reported_rows(runtime, request_id)
-
-    assert reported_keys(rows, KEYS) == expected
-    assert {(row["tenant_id"], row["customer_no"]) for row in rows["orders"]} == {(1, 7)}
+    (report,) = access(shop, tmp_path, TABLES, KEYS, theirs, ANN)
+    assert {(row["tenant_id"], row["customer_no"]) for row in report.rows["orders"]} == {(1, 7)}
 
 
 def test_erasure_follows_whole_composite_keys(shop: Company, tmp_path: Path) -> None:
     """Ann's rows go; Bob, customer 7 of tenant 2, keeps every row, byte for byte."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert done.state == "completed", done.why
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {}
-    after = snapshot(shop)
-    assert (1, "L-7") not in after["loyalty_cards"]
-    assert residue(shop, ANN) == []
-    assert changes_to_others(before, after, anns) == []
-    assert broken_links(shop) == []
+    erasure = erase(shop, tmp_path, TABLES, theirs, ANN)
+    assert (1, "L-7") not in erasure.after["loyalty_cards"]

@@ -11,27 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    ask,
-    declaration,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Person,
-    Rows,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, erase, errors
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 SCHEMA = [
     "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL,"
@@ -117,24 +99,19 @@ def theirs(connection: Connection, person: Person) -> Rows:
     )
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    company.run([*SCHEMA, *SEED])
-    return company
+shop = seeded(SCHEMA, SEED)
 
 
 def test_the_oracle_follows_the_relations_the_database_does_not_know(shop: Company) -> None:
     """The hand-written SQL finds Ann's rows; the lost order line and the .uk address are not."""
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {
-            "customers": {(1,)},
-            "orders": {(10,), (12,)},
-            "order_lines": {(100,), (102,)},
-            "newsletter": {(1000,), (1003,)},
-        }
+    assert shop.found(theirs, ANN) == {
+        "customers": {(1,)},
+        "orders": {(10,), (12,)},
+        "order_lines": {(100,), (102,)},
+        "newsletter": {(1000,), (1003,)},
+    }
     # The residue search sees her where the seed put her.
-    assert residue(shop, ANN) == [
+    assert shop.residue(ANN) == [
         "customers.email",
         "customers.name",
         "newsletter.address",
@@ -144,37 +121,17 @@ def test_the_oracle_follows_the_relations_the_database_does_not_know(shop: Compa
 
 def test_the_declaration_checks_without_errors(shop: Company) -> None:
     """Declared relations make every table reachable."""
-    assert errors(declaration(shop.url, TABLES)) == []
+    assert errors(shop, TABLES) == []
 
 
 def test_access_follows_declared_relations_including_an_email_string(
     shop: Company, tmp_path: Path
 ) -> None:
     """Ann's report holds her orders, their lines and both her newsletter subscriptions."""
-    with shop.read() as connection:
-        expected = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        request_id, done = ask(runtime, "access", ("email", ANN.email))
-        assert done.state == "completed", done.why
-        rows = reported_rows(runtime, request_id)
-
-    assert reported_keys(rows, KEYS) == expected
+    access(shop, tmp_path, TABLES, KEYS, theirs, ANN)
 
 
 def test_erasure_follows_declared_relations_and_nothing_else(shop: Company, tmp_path: Path) -> None:
     """Ann's rows go; the .uk customer, the lost order line and everyone else's rows stay."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert done.state == "completed", done.why
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {}
-    after = snapshot(shop)
-    assert (1000,) not in after["newsletter"] and (1003,) not in after["newsletter"]
-    assert residue(shop, ANN) == []
-    assert changes_to_others(before, after, anns) == []
+    newsletter = erase(shop, tmp_path, TABLES, theirs, ANN).after["newsletter"]
+    assert (1000,) not in newsletter and (1003,) not in newsletter

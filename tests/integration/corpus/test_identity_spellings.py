@@ -19,28 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    ask,
-    completion,
-    declaration,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-    subject_of,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Person,
-    Rows,
-    changes_to_others,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, erase, errors
+from tests.integration.corpus.harness import Company, Person, Rows, matching, nonempty, seeded
 
 SCHEMA = [
     "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(200),"
@@ -114,25 +95,20 @@ def theirs(connection: Connection, person: Person) -> Rows:
     )
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    company.run([*SCHEMA, *SEED])
-    return company
+shop = seeded(SCHEMA, SEED)
 
 
 def test_the_oracle_matches_every_spelling_and_no_near_miss(shop: Company) -> None:
     """The hand-written matching finds Ann's and Uma's rows; none of the near misses."""
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {
-            "customers": {(1,), (2,), (5,)},
-            "callbacks": {(10,), (11,)},
-            "us_contacts": {(22,)},
-        }
-        assert theirs(connection, UMA) == {"us_contacts": {(20,)}}
-        assert theirs(connection, NOBODY) == {}
+    assert shop.found(theirs, ANN) == {
+        "customers": {(1,), (2,), (5,)},
+        "callbacks": {(10,), (11,)},
+        "us_contacts": {(22,)},
+    }
+    assert shop.found(theirs, UMA) == {"us_contacts": {(20,)}}
+    assert shop.found(theirs, NOBODY) == {}
     # The residue search sees her where the seed put her, and never in a near miss.
-    assert residue(shop, ANN, regions=REGIONS) == [
+    assert shop.residue(ANN, regions=REGIONS) == [
         "callbacks.phone",
         "customers.email",
         "customers.name",
@@ -140,64 +116,40 @@ def test_the_oracle_matches_every_spelling_and_no_near_miss(shop: Company) -> No
         "us_contacts.name",
         "us_contacts.phone",
     ]
-    assert residue(shop, NOBODY, regions=REGIONS) == []
+    assert shop.residue(NOBODY, regions=REGIONS) == []
 
 
 def test_the_declaration_checks_without_errors(shop: Company) -> None:
     """Match kinds, a region and an owned table of identities are valid annotations."""
-    assert errors(declaration(shop.url, TABLES)) == []
+    assert errors(shop, TABLES) == []
 
 
 def test_access_matches_identities_however_they_are_stored(shop: Company, tmp_path: Path) -> None:
     """Ann's report holds every spelling of her; Uma's holds her US row only."""
-    with shop.read() as connection:
-        expected = {"ann": theirs(connection, ANN), "uma": theirs(connection, UMA)}
-
-    found = {}
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        request_id, done = ask(
-            runtime, "access", ("email", "Ann.Smith@Example.org"), ("phone", "+49 30 1234567")
-        )
-        assert done.state == "completed", done.why
-        found["ann"] = reported_keys(reported_rows(runtime, request_id), KEYS)
-        request_id, done = ask(runtime, "access", ("phone", "+1 212 555 0123"))
-        assert done.state == "completed", done.why
-        found["uma"] = reported_keys(reported_rows(runtime, request_id), KEYS)
-
-    assert found == expected
+    anns_spelling = (("email", "Ann.Smith@Example.org"), ("phone", "+49 30 1234567"))
+    umas_spelling = (("phone", "+1 212 555 0123"),)
+    access(
+        shop, tmp_path, TABLES, KEYS, theirs, ANN, UMA, identities=[anns_spelling, umas_spelling]
+    )
 
 
 def test_erasure_removes_every_spelling_and_no_near_miss(shop: Company, tmp_path: Path) -> None:
     """Ann's rows go, whatever the spelling; the near misses are unchanged."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email), ("phone", "+49 30 1234567"))
-
-    assert done.state == "completed", done.why
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {}
-    assert residue(shop, ANN, regions=REGIONS) == []
-    assert changes_to_others(before, snapshot(shop), anns) == []
+    anns_identities = (("email", ANN.email), ("phone", "+49 30 1234567"))
+    erase(shop, tmp_path, TABLES, theirs, ANN, identities=anns_identities, regions=REGIONS)
 
 
 def test_an_erasure_that_finds_nothing_says_so_and_forgets_nobody(
     shop: Company, tmp_path: Path
 ) -> None:
     """Near misses of every stored row: the outcome is "nothing found", the person stays known."""
-    before = snapshot(shop)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        request_id, done = ask(
-            runtime, "erasure", ("email", NOBODY.email), ("phone", "+49 30 1234569")
-        )
-        assert done.state == "completed", done.why
-        result = completion(runtime, request_id)
-        forgotten = subject_of(runtime, request_id).erased
+    nobodys_identities = (("email", NOBODY.email), ("phone", "+49 30 1234569"))
+    erasure = erase(
+        shop, tmp_path, TABLES, theirs, NOBODY, identities=nobodys_identities, regions=REGIONS
+    )
 
     # The outcome says so, as a flag or in words; either way it is not an erasure.
+    result = erasure.result
     assert result.get("nothing_found") is True or "nothing found" in str(result), result
     erased = {
         table: outcome
@@ -206,5 +158,5 @@ def test_an_erasure_that_finds_nothing_says_so_and_forgets_nobody(
         if outcome.get("rows")
     }
     assert erased == {}, "an erasure that found nothing reports rows erased"
-    assert forgotten is False
-    assert snapshot(shop) == before
+    assert erasure.subject.erased is False
+    assert erasure.after == erasure.before

@@ -12,28 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    ask,
-    declaration,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Person,
-    Rows,
-    broken_links,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, erase, errors
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 SCHEMA = [
     "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL,"
@@ -117,67 +98,42 @@ def theirs(connection: Connection, person: Person) -> Rows:
     )
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    company.run([*SCHEMA, *SEED])
-    return company
+shop = seeded(SCHEMA, SEED)
 
 
 def test_the_oracle_goes_up_from_an_identity_row_and_down_from_the_user(shop: Company) -> None:
     """The hand-written SQL finds Ann's user, both her addresses, her phone and her orders."""
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {
-            "users": {(1,)},
-            "user_emails": {(10,), (11,)},
-            "user_phones": {(20,)},
-            "orders": {(30,), (31,)},
-        }
+    assert shop.found(theirs, ANN) == {
+        "users": {(1,)},
+        "user_emails": {(10,), (11,)},
+        "user_phones": {(20,)},
+        "orders": {(30,), (31,)},
+    }
     # The residue search sees her where the seed put her (and not in her namesake's row).
-    assert residue(shop, ANN, kept=NAMESAKE) == [
+    assert shop.residue(ANN, kept=NAMESAKE) == [
         "user_emails.email",
         "user_phones.phone",
         "users.name",
     ]
-    assert broken_links(shop) == []
+    assert shop.broken_links() == []
 
 
 def test_the_declaration_checks_without_errors(shop: Company) -> None:
     """A table of people without identity columns, reached from owned identity tables."""
-    assert errors(declaration(shop.url, TABLES)) == []
+    assert errors(shop, TABLES) == []
 
 
 def test_access_by_one_address_finds_the_person_and_everything_of_theirs(
     shop: Company, tmp_path: Path
 ) -> None:
     """Asked by her e-mail or by her phone, Ann gets the same rows: all of hers, no namesake's."""
-    with shop.read() as connection:
-        expected = theirs(connection, ANN)
-
-    found = []
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        for identity in (("email", ANN.email), ("phone", "+49 30 1234567")):
-            request_id, done = ask(runtime, "access", identity)
-            assert done.state == "completed", done.why
-            found.append(reported_keys(reported_rows(runtime, request_id), KEYS))
-
-    assert found == [expected, expected]
+    by_either = [(("email", ANN.email),), (("phone", "+49 30 1234567"),)]
+    access(shop, tmp_path, TABLES, KEYS, theirs, ANN, ANN, identities=by_either)
 
 
 def test_erasure_removes_the_person_found_through_an_identity_table(
     shop: Company, tmp_path: Path
 ) -> None:
     """Ann's user row and everything pointing to it go; Bob and the other Ann Smith stay."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert done.state == "completed", done.why
-    after = snapshot(shop)
+    after = erase(shop, tmp_path, TABLES, theirs, ANN, kept=NAMESAKE).after
     assert (1,) not in after["users"] and (11,) not in after["user_emails"]
-    assert residue(shop, ANN, kept=NAMESAKE) == []
-    assert changes_to_others(before, after, anns) == []
-    assert broken_links(shop) == []

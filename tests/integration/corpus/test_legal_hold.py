@@ -11,34 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    ask,
-    assert_refused,
-    completion,
-    d_code,
-    declaration,
-    erased_tables,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-    revised,
-    subject_of,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Person,
-    Rows,
-    broken_links,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, assert_refused, erase, errors, revised
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 SCHEMA = [
     "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL,"
@@ -112,86 +87,54 @@ def theirs(connection: Connection, person: Person) -> Rows:
     )
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    company.run([*SCHEMA, *SEED])
-    return company
+shop = seeded(SCHEMA, SEED)
 
 
 def test_the_oracle_finds_ann_and_her_invoices(shop: Company) -> None:
     """The hand-written SQL finds Ann's customer row and her two invoices."""
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {"customers": {(1,)}, "invoices": {(10,), (11,)}}
+    assert shop.found(theirs, ANN) == {"customers": {(1,)}, "invoices": {(10,), (11,)}}
     # The residue search sees the person where the seed put them.
-    assert residue(shop, ANN) == [
+    assert shop.residue(ANN) == [
         "customers.email",
         "customers.name",
         "customers.street",
         "invoices.billing_name",
     ]
-    assert broken_links(shop) == []
+    assert shop.broken_links() == []
 
 
 def test_the_rewriting_declaration_checks_without_errors(shop: Company) -> None:
     """A rewritten parent of held rows is a plan that can succeed."""
-    assert errors(declaration(shop.url, REWRITTEN)) == []
+    assert errors(shop, REWRITTEN) == []
 
 
 def test_access_shows_the_held_invoices_with_the_customer(shop: Company, tmp_path: Path) -> None:
     """Ann's report holds her customer row and both invoices."""
-    with shop.read() as connection:
-        expected = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, REWRITTEN)) as runtime:
-        request_id, done = ask(runtime, "access", ("email", ANN.email))
-        assert done.state == "completed", done.why
-        rows = reported_rows(runtime, request_id)
-
-    assert reported_keys(rows, KEYS) == expected
+    access(shop, tmp_path, REWRITTEN, KEYS, theirs, ANN)
 
 
 def test_deleting_the_parent_of_held_rows_is_refused_by_check_and_at_run_time(
     shop: Company, tmp_path: Path
 ) -> None:
     """A D error on the deleted customers; the request fails, not retryable, nothing changed."""
-    source = declaration(shop.url, DELETED)
-    found = errors(source)
+    found = errors(shop, DELETED)
     assert any(
-        d_code(problem) and problem.table in ("customers", "invoices") for problem in found
+        problem.has_d_code and problem.table in ("customers", "invoices") for problem in found
     ), found
-    before = snapshot(shop)
-
-    with pledge_for(tmp_path, source) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert_refused(done, (ANN.email, ANN.name), "invoices", "customers")
-    assert snapshot(shop) == before
+    assert_refused(shop, tmp_path, DELETED, ("erasure", ANN), naming=("invoices", "customers"))
 
 
 def test_rewriting_the_parent_keeps_the_held_rows_and_the_person_restricted(
     shop: Company, tmp_path: Path
 ) -> None:
     """The invoices stay byte for byte, the customer row is rewritten, Ann stays known."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN)
+    held = shop.found(theirs, ANN)["invoices"]  # her invoices keep her billing name
+    erasure = erase(shop, tmp_path, REWRITTEN, theirs, ANN, kept={"invoices": held})
 
-    with pledge_for(tmp_path, declaration(shop.url, REWRITTEN)) as runtime:
-        request_id, done = ask(runtime, "erasure", ("email", ANN.email))
-        assert done.state == "completed", done.why
-        tables = erased_tables(completion(runtime, request_id))
-        subject = subject_of(runtime, request_id)
-
-    after = snapshot(shop)
-    assert {key: after["invoices"][key] for key in anns["invoices"]} == {
-        key: before["invoices"][key] for key in anns["invoices"]
-    }
-    customer = after["customers"][(1,)]
+    invoices_before, invoices_after = erasure.before["invoices"], erasure.after["invoices"]
+    assert {key: invoices_after[key] for key in held} == {key: invoices_before[key] for key in held}
+    customer = erasure.after["customers"][(1,)]
     assert (customer["name"], customer["street"]) == (None, None)
     assert customer["email"] != "ann@example.org"
-    assert tables["invoices"]["action"] == "retained", tables["invoices"]
-    assert subject.restricted and not subject.erased
-    assert residue(shop, ANN, kept={"invoices": anns["invoices"]}) == []
-    assert changes_to_others(before, after, anns) == []
-    assert broken_links(shop) == []
+    assert erasure.tables["invoices"]["action"] == "retained", erasure.tables["invoices"]
+    assert erasure.subject.restricted and not erasure.subject.erased

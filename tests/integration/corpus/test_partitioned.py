@@ -12,26 +12,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    ask,
-    declaration,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Person,
-    Rows,
-    broken_links,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, erase, errors
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 pytestmark = pytest.mark.parametrize("company", ["postgresql"], indirect=True)
 
@@ -87,63 +69,41 @@ def theirs(connection: Connection, person: Person) -> Rows:
     return nonempty({"customers": customers, "events": events})
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    company.run([*SCHEMA, *SEED])
-    return company
+def in_every_table(rows: Rows) -> Rows:
+    """The person's rows as a snapshot lists them: each event in the parent and its partition."""
+    return {
+        **rows,
+        "events_2025": {key for key in rows["events"] if key[1] < "2026"},
+        "events_2026": {key for key in rows["events"] if key[1] >= "2026"},
+    }
+
+
+shop = seeded(SCHEMA, SEED)
 
 
 def test_the_oracle_finds_anns_events_in_every_partition(shop: Company) -> None:
     """The hand-written SQL finds Ann's events of 2025 and 2026."""
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {
-            "customers": {(1,)},
-            "events": {(1, "2025-06-01"), (3, "2026-02-01"), (5, "2026-03-01")},
-        }
+    assert shop.found(theirs, ANN) == {
+        "customers": {(1,)},
+        "events": {(1, "2025-06-01"), (3, "2026-02-01"), (5, "2026-03-01")},
+    }
     # The residue search sees the person where the seed put them.
-    assert residue(shop, ANN) == ["customers.email", "customers.name"]
-    assert broken_links(shop) == []
+    assert shop.residue(ANN) == ["customers.email", "customers.name"]
+    assert shop.broken_links() == []
 
 
 def test_the_declaration_checks_without_errors(shop: Company) -> None:
     """The parent table is linked to customers through its partitions' foreign keys."""
-    assert errors(declaration(shop.url, TABLES)) == []
+    assert errors(shop, TABLES) == []
 
 
 def test_access_finds_the_persons_rows_in_every_partition(shop: Company, tmp_path: Path) -> None:
     """Ann's report lists her events of both years under ``events``."""
-    with shop.read() as connection:
-        expected = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        request_id, done = ask(runtime, "access", ("email", ANN.email))
-        assert done.state == "completed", done.why
-        rows = reported_rows(runtime, request_id)
-
-    assert reported_keys(rows, KEYS) == expected
+    access(shop, tmp_path, TABLES, KEYS, theirs, ANN)
 
 
 def test_erasure_deletes_the_partitions_rows_before_the_customer(
     shop: Company, tmp_path: Path
 ) -> None:
     """Ann's events and customer row go; Bob's events in both partitions stay."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN)
-    # The snapshot sees each event twice, in the parent and in its partition.
-    anns_everywhere = {
-        **anns,
-        "events_2025": {key for key in anns["events"] if key[1] < "2026"},
-        "events_2026": {key for key in anns["events"] if key[1] >= "2026"},
-    }
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert done.state == "completed", done.why
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {}
-    assert residue(shop, ANN) == []
-    assert changes_to_others(before, snapshot(shop), anns_everywhere) == []
-    assert broken_links(shop) == []
+    erase(shop, tmp_path, TABLES, theirs, ANN, as_snapshot_sees=in_every_table)

@@ -18,29 +18,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    ask,
-    assert_refused,
-    declaration,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Person,
-    Rows,
-    broken_links,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, assert_refused, erase, errors
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 USERS_AND_COMMENTS = [
     "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL,"
@@ -55,24 +35,27 @@ USERS_AND_COMMENTS = [
     " FOREIGN KEY (manager_id) REFERENCES employees (id))",
 ]
 
-CYCLE = {
-    # SQLite cannot add a constraint later, but lets a table refer to one created after it.
-    "sqlite": [
-        "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL,"
-        " name VARCHAR(200) NOT NULL, default_address_id INTEGER,"
-        " FOREIGN KEY (default_address_id) REFERENCES addresses (id))",
-        "CREATE TABLE addresses (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL,"
-        " street VARCHAR(200) NOT NULL, FOREIGN KEY (customer_id) REFERENCES customers (id))",
-    ],
-    "server": [
+
+def cycle(engine: str) -> list[str]:
+    """Customers and their addresses, each pointing to the other."""
+    if engine == "sqlite":
+        # SQLite cannot add a constraint later, but lets a table refer to one created after it.
+        return [
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL,"
+            " name VARCHAR(200) NOT NULL, default_address_id INTEGER,"
+            " FOREIGN KEY (default_address_id) REFERENCES addresses (id))",
+            "CREATE TABLE addresses (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL,"
+            " street VARCHAR(200) NOT NULL, FOREIGN KEY (customer_id) REFERENCES customers (id))",
+        ]
+    return [
         "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL,"
         " name VARCHAR(200) NOT NULL, default_address_id INTEGER)",
         "CREATE TABLE addresses (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL,"
         " street VARCHAR(200) NOT NULL, FOREIGN KEY (customer_id) REFERENCES customers (id))",
         "ALTER TABLE customers ADD CONSTRAINT customers_default_address"
         " FOREIGN KEY (default_address_id) REFERENCES addresses (id)",
-    ],
-}
+    ]
+
 
 SEED = [
     "INSERT INTO users (id, email, name, referred_by) VALUES"
@@ -160,28 +143,22 @@ def theirs(connection: Connection, person: Person) -> Rows:
     )
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    cycle = CYCLE["sqlite" if company.engine == "sqlite" else "server"]
-    company.run([*USERS_AND_COMMENTS, *cycle, *SEED])
-    return company
+shop = seeded(USERS_AND_COMMENTS, cycle, SEED)
 
 
 def test_the_oracle_finds_anns_rows_and_none_of_the_people_she_is_linked_to(
     shop: Company,
 ) -> None:
     """The hand-written SQL finds Ann's rows only: not Bob, Carol, Mia, Dan or Bob's comment."""
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {
-            "users": {(2,)},
-            "comments": {(10,), (11,), (14,)},
-            "employees": {(2,)},
-            "customers": {(1,)},
-            "addresses": {(100,), (101,)},
-        }
+    assert shop.found(theirs, ANN) == {
+        "users": {(2,)},
+        "comments": {(10,), (11,), (14,)},
+        "employees": {(2,)},
+        "customers": {(1,)},
+        "addresses": {(100,), (101,)},
+    }
     # The residue search sees the person where the seed put them.
-    assert residue(shop, ANN) == [
+    assert shop.residue(ANN) == [
         "addresses.street",
         "customers.email",
         "customers.name",
@@ -190,46 +167,26 @@ def test_the_oracle_finds_anns_rows_and_none_of_the_people_she_is_linked_to(
         "users.email",
         "users.name",
     ]
-    assert broken_links(shop) == []
+    assert shop.broken_links() == []
 
 
 def test_the_declaration_checks_without_errors(shop: Company) -> None:
     """Self-references and a cycle need no annotation."""
-    assert errors(declaration(shop.url, TABLES)) == []
+    assert errors(shop, TABLES) == []
 
 
 def test_access_follows_no_self_reference(shop: Company, tmp_path: Path) -> None:
     """Ann's report holds her rows: not her referrer, manager, report, nor Bob's comment."""
-    with shop.read() as connection:
-        expected = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        request_id, done = ask(runtime, "access", ("email", ANN.email))
-        assert done.state == "completed", done.why
-        rows = reported_rows(runtime, request_id)
-
-    assert reported_keys(rows, KEYS) == expected
+    access(shop, tmp_path, TABLES, KEYS, theirs, ANN)
 
 
 def test_erasure_orders_self_references_and_breaks_the_cycle(shop: Company, tmp_path: Path) -> None:
     """Ann's rows go (the employee row rewritten); only Carol's referred_by is nulled by the DB."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert done.state == "completed", done.why
-    after = snapshot(shop)
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {}  # the rewritten employee row no longer matches
+    # Afterwards the oracle finds nothing: the rewritten employee row no longer matches.
+    after = erase(shop, tmp_path, TABLES, theirs, ANN, nulled={("users", "referred_by")}).after
     assert after["employees"][(2,)]["name"] == "erased"
     assert after["employees"][(3,)]["manager_id"] == 2  # Dan still reports to the kept row
     assert after["users"][(3,)]["referred_by"] is None  # ON DELETE SET NULL, by the database
-    assert residue(shop, ANN) == []
-    assert changes_to_others(before, after, anns, nulled={("users", "referred_by")}) == []
-    assert broken_links(shop) == []
 
 
 def test_erasure_that_would_orphan_another_persons_reply_is_refused(
@@ -237,10 +194,4 @@ def test_erasure_that_would_orphan_another_persons_reply_is_refused(
 ) -> None:
     """Carol answered Ann's comment: deleting it is impossible, so the request fails, unchanged."""
     shop.run(CAROL_ANSWERS_ANN)
-    before = snapshot(shop)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert_refused(done, (ANN.email, ANN.name), "comments")
-    assert snapshot(shop) == before
+    assert_refused(shop, tmp_path, TABLES, ("erasure", ANN), naming=("comments",))

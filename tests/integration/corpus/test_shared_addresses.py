@@ -21,29 +21,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    ask,
-    completion,
-    declaration,
-    erased_tables,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Key,
-    Person,
-    Rows,
-    broken_links,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, erase, errors
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 SCHEMA = [
     "CREATE TABLE cities (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL)",
@@ -139,7 +118,7 @@ def theirs(connection: Connection, person: Person) -> tuple[Rows, Rows]:
     other_cities = keys(
         connection, "SELECT city_id FROM addresses WHERE id NOT IN :ids", ids=own_addresses
     )
-    own = nonempty(
+    mine = nonempty(
         {
             "customers": customers,
             "staff": staff,
@@ -148,15 +127,26 @@ def theirs(connection: Connection, person: Person) -> tuple[Rows, Rows]:
         }
     )
     shared = nonempty({"addresses": reached & others, "cities": cities & other_cities})
-    return own, shared
+    return mine, shared
 
 
-def everything(own: Rows, shared: Rows) -> Rows:
+def own(connection: Connection, person: Person) -> Rows:
+    """What erasure takes: the person's own rows."""
+    return theirs(connection, person)[0]
+
+
+def shared_with_others(connection: Connection, person: Person) -> Rows:
+    """What erasure keeps: the shared rows the person's rows reach."""
+    return theirs(connection, person)[1]
+
+
+def everything(connection: Connection, person: Person) -> Rows:
     """What access shows: the person's rows and the shared rows they reach."""
-    return {table: own.get(table, set()) | shared.get(table, set()) for table in {*own, *shared}}
+    mine, shared = theirs(connection, person)
+    return {table: mine.get(table, set()) | shared.get(table, set()) for table in {*mine, *shared}}
 
 
-EXPECTED: dict[str, tuple[dict[str, set[Key]], dict[str, set[Key]]]] = {
+EXPECTED: dict[str, tuple[Rows, Rows]] = {
     "ann": ({"customers": {(10,)}}, {"addresses": {(100,)}, "cities": {(3,)}}),
     "carol": ({"customers": {(12,)}, "addresses": {(101,)}, "cities": {(2,)}}, {}),
     "erin": ({"customers": {(13,)}}, {"addresses": {(102,)}, "cities": {(1,)}}),
@@ -164,11 +154,7 @@ EXPECTED: dict[str, tuple[dict[str, set[Key]], dict[str, set[Key]]]] = {
 }
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    company.run([*SCHEMA, *SEED])
-    return company
+shop = seeded(SCHEMA, SEED)
 
 
 def test_the_oracle_tells_each_persons_own_address_from_a_shared_one(shop: Company) -> None:
@@ -176,37 +162,25 @@ def test_the_oracle_tells_each_persons_own_address_from_a_shared_one(shop: Compa
     with shop.read() as connection:
         assert {name: theirs(connection, person) for name, person in PEOPLE.items()} == EXPECTED
     # The residue search sees the person where the seed put them.
-    assert residue(shop, PEOPLE["carol"]) == [
+    assert shop.residue(PEOPLE["carol"]) == [
         "addresses.street",
         "cities.name",
         "customers.email",
         "customers.name",
     ]
-    assert broken_links(shop) == []
+    assert shop.broken_links() == []
 
 
 def test_the_declaration_checks_without_errors(shop: Company) -> None:
     """Addresses reached only upwards, and an undeclared stores table, are no error."""
-    assert errors(declaration(shop.url, TABLES)) == []
+    assert errors(shop, TABLES) == []
 
 
 def test_access_shows_the_persons_address_whether_shared_or_their_own(
     shop: Company, tmp_path: Path
 ) -> None:
     """Ann, Carol, Erin and Sam each see their row, the address it points to and its city."""
-    with shop.read() as connection:
-        expected = {
-            name: everything(*theirs(connection, person)) for name, person in PEOPLE.items()
-        }
-
-    found = {}
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        for name, person in PEOPLE.items():
-            request_id, done = ask(runtime, "access", ("email", person.email))
-            assert done.state == "completed", done.why
-            found[name] = reported_keys(reported_rows(runtime, request_id), KEYS)
-
-    assert found == expected
+    access(shop, tmp_path, TABLES, KEYS, everything, *PEOPLE.values())
 
 
 @pytest.mark.parametrize("name", ["ann", "erin", "sam"])
@@ -215,43 +189,21 @@ def test_erasure_keeps_an_address_shared_with_a_customer_a_store_or_staff(
 ) -> None:
     """The shared address stays as it was and is reported kept, shared with other people."""
     person = PEOPLE[name]
-    before = snapshot(shop)
-    with shop.read() as connection:
-        own, shared = theirs(connection, person)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        request_id, done = ask(runtime, "erasure", ("email", person.email))
-        assert done.state == "completed", done.why
-        tables = erased_tables(completion(runtime, request_id))
+    shared = shop.found(shared_with_others, person)
+    tables = erase(shop, tmp_path, TABLES, own, person, kept=shared).tables
 
     # Reported kept: nothing of the table erased, and why. (A table may hold both rows erased
     # and rows kept as shared, so its entry counts both rather than naming one action.)
     for table in ("addresses", "cities"):
         assert "shared with other people" in json.dumps(tables[table]), tables[table]
         assert not tables[table].get("rows"), tables[table]
-    with shop.read() as connection:
-        assert theirs(connection, person)[0] == {}
-    assert residue(shop, person, kept=shared) == []
-    assert changes_to_others(before, snapshot(shop), own) == []
-    assert broken_links(shop) == []
 
 
 def test_erasure_deletes_an_address_nobody_else_points_to(shop: Company, tmp_path: Path) -> None:
     """Carol lives alone: her customer row, her address and her city go; nothing else changes."""
-    carol = PEOPLE["carol"]
-    before = snapshot(shop)
-    with shop.read() as connection:
-        own, _ = theirs(connection, carol)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        request_id, done = ask(runtime, "erasure", ("email", carol.email))
-        assert done.state == "completed", done.why
-        tables = erased_tables(completion(runtime, request_id))
+    erasure = erase(shop, tmp_path, TABLES, own, PEOPLE["carol"])
 
     for table in ("addresses", "cities"):
-        assert (tables[table]["action"], tables[table]["rows"]) == ("deleted", 1), tables[table]
-    after = snapshot(shop)
-    assert (101,) not in after["addresses"] and (2,) not in after["cities"]
-    assert residue(shop, carol) == []
-    assert changes_to_others(before, after, own) == []
-    assert broken_links(shop) == []
+        outcome = erasure.tables[table]
+        assert (outcome["action"], outcome["rows"]) == ("deleted", 1), outcome
+    assert (101,) not in erasure.after["addresses"] and (2,) not in erasure.after["cities"]

@@ -14,31 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    ask,
-    assert_refused,
-    d_code,
-    declaration,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-    revised,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Person,
-    Rows,
-    broken_links,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, assert_refused, erase, errors, revised
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 SCHEMA = [
     "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL,"
@@ -119,83 +97,49 @@ def theirs(connection: Connection, person: Person) -> Rows:
     )
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    company.run([*SCHEMA, *SEED])
-    return company
+shop = seeded(SCHEMA, SEED)
 
 
 def test_the_oracle_gives_a_membership_to_the_member_and_to_the_homes_owner(
     shop: Company,
 ) -> None:
     """Ann has her flat, both its memberships and hers in Carol's house; Bob his two only."""
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {
-            "users": {(1,)},
-            "homes": {(10,)},
-            "home_members": {(10, 1), (10, 2), (11, 1)},
-        }
-        assert theirs(connection, BOB) == {"users": {(2,)}, "home_members": {(10, 2), (11, 2)}}
+    assert shop.found(theirs, ANN) == {
+        "users": {(1,)},
+        "homes": {(10,)},
+        "home_members": {(10, 1), (10, 2), (11, 1)},
+    }
+    assert shop.found(theirs, BOB) == {"users": {(2,)}, "home_members": {(10, 2), (11, 2)}}
     # The residue search sees the person where the seed put them.
-    assert residue(shop, ANN) == ["homes.street", "users.email", "users.name"]
-    assert broken_links(shop) == []
+    assert shop.residue(ANN) == ["homes.street", "users.email", "users.name"]
+    assert shop.broken_links() == []
 
 
 def test_the_declaration_following_both_links_checks_without_errors(shop: Company) -> None:
     """``follow: true`` on both links of the membership table settles its owners."""
-    assert errors(declaration(shop.url, TABLES)) == []
+    assert errors(shop, TABLES) == []
 
 
 def test_access_shows_a_membership_to_the_member_and_to_the_homes_owner(
     shop: Company, tmp_path: Path
 ) -> None:
     """Ann sees Bob's membership of her flat; Bob sees his memberships, not the homes."""
-    with shop.read() as connection:
-        expected = {"ann": theirs(connection, ANN), "bob": theirs(connection, BOB)}
-
-    found = {}
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        for name, person in (("ann", ANN), ("bob", BOB)):
-            request_id, done = ask(runtime, "access", ("email", person.email))
-            assert done.state == "completed", done.why
-            found[name] = reported_keys(reported_rows(runtime, request_id), KEYS)
-
-    assert found == expected
+    access(shop, tmp_path, TABLES, KEYS, theirs, ANN, BOB)
 
 
 def test_erasure_takes_the_owners_home_with_its_memberships_and_leaves_other_homes(
     shop: Company, tmp_path: Path
 ) -> None:
     """Ann's flat and all its memberships go, and her guest membership; Carol's house stays."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert done.state == "completed", done.why
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {}
-    assert sorted(snapshot(shop)["home_members"]) == [(11, 2), (11, 3)]
-    assert residue(shop, ANN) == []
-    assert changes_to_others(before, snapshot(shop), anns) == []
-    assert broken_links(shop) == []
+    after = erase(shop, tmp_path, TABLES, theirs, ANN).after
+    assert sorted(after["home_members"]) == [(11, 2), (11, 3)]
 
 
 def test_without_follow_true_check_and_requests_refuse_the_membership_table(
     shop: Company, tmp_path: Path
 ) -> None:
     """Two possible owners and no annotation: a D error on home_members; requests fail."""
-    source = declaration(shop.url, AMBIGUOUS)
-    found = errors(source)
-    assert found and all(d_code(problem) for problem in found), found
+    found = errors(shop, AMBIGUOUS)
+    assert found and all(problem.has_d_code for problem in found), found
     assert {problem.table for problem in found} == {"home_members"}
-    before = snapshot(shop)
-
-    with pledge_for(tmp_path, source) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert_refused(done, (ANN.email, ANN.name), "home_members")
-    assert snapshot(shop) == before
+    assert_refused(shop, tmp_path, AMBIGUOUS, ("erasure", ANN), naming=("home_members",))

@@ -14,31 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    ask,
-    assert_refused,
-    d_code,
-    declaration,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-    revised,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Person,
-    Rows,
-    broken_links,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, assert_refused, erase, errors, revised
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 SCHEMA = [
     "CREATE TABLE staff (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL,"
@@ -173,45 +151,32 @@ EXPECTED = {
 PEOPLE = {"ann": ANN, "sam": SAM, "alex": ALEX}
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    company.run([*SCHEMA, *SEED])
-    return company
+shop = seeded(SCHEMA, SEED)
 
 
 def test_the_oracle_finds_each_persons_seeded_rows(shop: Company) -> None:
     """The hand-written SQL finds what the seed gave each person; the seed breaks no link."""
-    with shop.read() as connection:
-        found = {name: theirs(connection, person) for name, person in PEOPLE.items()}
+    found = {name: shop.found(theirs, person) for name, person in PEOPLE.items()}
     assert found == EXPECTED
     # The residue search sees the person where the seed put them.
-    assert residue(shop, ANN) == ["customers.email", "customers.name", "users.email", "users.name"]
-    assert broken_links(shop) == []
+    assert shop.residue(ANN) == ["customers.email", "customers.name", "users.email", "users.name"]
+    assert shop.broken_links() == []
 
 
 def test_the_declaration_marking_every_mere_reference_checks_without_errors(
     shop: Company,
 ) -> None:
     """With ``follow: false`` on the staff and agent links, check finds nothing wrong."""
-    assert errors(declaration(shop.url, TABLES)) == []
+    assert errors(shop, TABLES) == []
 
 
 def test_a_customers_access_shows_their_bookings_and_tickets_but_no_staff_row(
     shop: Company, tmp_path: Path
 ) -> None:
     """Ann's report holds her customer and user rows, bookings and tickets; no staff, no agent."""
-    with shop.read() as connection:
-        expected = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        request_id, done = ask(runtime, "access", ("email", ANN.email))
-        assert done.state == "completed", done.why
-        rows = reported_rows(runtime, request_id)
-
-    assert reported_keys(rows, KEYS) == expected
+    (report,) = access(shop, tmp_path, TABLES, KEYS, theirs, ANN)
     # The link columns come with the rows: whom a booking names is part of it.
-    assert sorted((row["customer_id"], row["handled_by"]) for row in rows["bookings"]) == [
+    assert sorted((row["customer_id"], row["handled_by"]) for row in report.rows["bookings"]) == [
         (10, 1),
         (10, 2),
     ]
@@ -221,71 +186,39 @@ def test_staff_and_agents_see_their_own_rows_not_the_rows_they_handled(
     shop: Company, tmp_path: Path
 ) -> None:
     """Sam sees his staff row only; Alex his user row and his own ticket, not those he handled."""
-    with shop.read() as connection:
-        expected = {name: theirs(connection, PEOPLE[name]) for name in ("sam", "alex")}
-
-    found = {}
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        for name in ("sam", "alex"):
-            request_id, done = ask(runtime, "access", ("email", PEOPLE[name].email))
-            assert done.state == "completed", done.why
-            found[name] = reported_keys(reported_rows(runtime, request_id), KEYS)
-
-    assert found == expected
+    access(shop, tmp_path, TABLES, KEYS, theirs, SAM, ALEX)
 
 
 def test_a_customers_erasure_removes_their_rows_and_leaves_staff_and_others_alone(
     shop: Company, tmp_path: Path
 ) -> None:
     """Ann's rows go; no residue of her; the staff and everyone else's rows are as they were."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert done.state == "completed", done.why
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {}
-    assert residue(shop, ANN) == []
-    assert changes_to_others(before, snapshot(shop), anns) == []
-    assert broken_links(shop) == []
+    erase(shop, tmp_path, TABLES, theirs, ANN)
 
 
 def test_a_staff_members_erasure_rewrites_their_row_and_touches_no_customer_or_booking(
     shop: Company, tmp_path: Path
 ) -> None:
     """Sam's staff row is rewritten; the customers he manages and bookings he handled stay."""
-    before = snapshot(shop)
-
-    with pledge_for(tmp_path, declaration(shop.url, TABLES)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", SAM.email))
-
-    assert done.state == "completed", done.why
-    after = snapshot(shop)
-    sam = after["staff"][(1,)]
+    erasure = erase(shop, tmp_path, TABLES, theirs, SAM)
+    sam = erasure.after["staff"][(1,)]
     assert sam["name"] == "erased"
-    assert sam["email"] != before["staff"][(1,)]["email"]
-    assert residue(shop, SAM) == []
-    assert changes_to_others(before, after, {"staff": {(1,)}}) == []
+    assert sam["email"] != erasure.before["staff"][(1,)]["email"]
 
 
 def test_without_follow_false_check_and_every_request_refuse_the_ambiguous_tables(
     shop: Company, tmp_path: Path
 ) -> None:
     """Bookings and tickets with two possible owners: a D error each; requests fail, unchanged."""
-    source = declaration(shop.url, AMBIGUOUS)
-    found = errors(source)
+    found = errors(shop, AMBIGUOUS)
     assert found, "check found no error in the ambiguous declaration"
-    assert all(d_code(problem) for problem in found), found
+    assert all(problem.has_d_code for problem in found), found
     assert {problem.table for problem in found} == {"bookings", "tickets"}
-
-    before = snapshot(shop)
-    with pledge_for(tmp_path, source) as runtime:
-        _, erasure = ask(runtime, "erasure", ("email", ANN.email))
-        _, access = ask(runtime, "access", ("email", BOB.email))
-
-    assert_refused(erasure, (ANN.email, ANN.name), "bookings", "tickets")
-    assert_refused(access, (BOB.email, BOB.name), "bookings", "tickets")
-    assert snapshot(shop) == before
+    assert_refused(
+        shop,
+        tmp_path,
+        AMBIGUOUS,
+        ("erasure", ANN),
+        ("access", BOB),
+        naming=("bookings", "tickets"),
+    )

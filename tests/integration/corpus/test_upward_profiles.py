@@ -13,28 +13,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection
-from tests.integration.corpus.driver import (
-    archive_text,
-    ask,
-    declaration,
-    errors,
-    pledge_for,
-    reported_keys,
-    reported_rows,
-    revised,
-)
-from tests.integration.corpus.harness import (
-    Company,
-    Person,
-    Rows,
-    broken_links,
-    changes_to_others,
-    keys,
-    matching,
-    nonempty,
-    residue,
-    snapshot,
-)
+from tests.integration.corpus.driver import access, erase, errors, revised
+from tests.integration.corpus.harness import Company, Person, Rows, keys, matching, nonempty, seeded
 
 SCHEMA = [
     "CREATE TABLE profiles (id INTEGER PRIMARY KEY, display_name VARCHAR(200),"
@@ -104,49 +84,35 @@ def theirs(connection: Connection, person: Person) -> Rows:
     return nonempty({"accounts": accounts, "profiles": profiles})
 
 
-@pytest.fixture
-def shop(company: Company) -> Company:
-    """The shape, created and seeded."""
-    company.run([*SCHEMA, *SEED])
-    return company
+shop = seeded(SCHEMA, SEED)
 
 
 def test_the_oracle_reaches_anns_profile_through_her_account(shop: Company) -> None:
     """The hand-written SQL finds Ann's account and her profile, nobody else's."""
-    with shop.read() as connection:
-        assert theirs(connection, ANN) == {"accounts": {(10,)}, "profiles": {(1,)}}
+    assert shop.found(theirs, ANN) == {"accounts": {(10,)}, "profiles": {(1,)}}
     # The residue search sees the person where the seed put them.
-    assert residue(shop, ANN) == [
+    assert shop.residue(ANN) == [
         "accounts.email",
         "profiles.display_name",
         "profiles.phone",
         "profiles.street",
     ]
-    assert broken_links(shop) == []
+    assert shop.broken_links() == []
 
 
 @pytest.mark.parametrize("tables", [REWRITTEN, DELETED], ids=["rewritten", "deleted"])
 def test_the_declaration_checks_without_errors(shop: Company, tables: str) -> None:
     """A profile reached only upwards is no unreachable table, whichever its strategy."""
-    assert errors(declaration(shop.url, tables)) == []
+    assert errors(shop, tables) == []
 
 
 def test_access_reaches_the_profile_upwards_and_exports_no_credential(
     shop: Company, tmp_path: Path
 ) -> None:
     """Ann sees her account and profile; her password hash and PIN appear nowhere in the report."""
-    with shop.read() as connection:
-        expected = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, REWRITTEN)) as runtime:
-        request_id, done = ask(runtime, "access", ("email", ANN.email))
-        assert done.state == "completed", done.why
-        rows = reported_rows(runtime, request_id)
-        everything = archive_text(runtime, request_id)
-
-    assert reported_keys(rows, KEYS) == expected
-    assert ANN_PASSWORD_HASH not in everything and "ann-secret-hash" not in everything
-    (account,) = rows["accounts"]
+    (report,) = access(shop, tmp_path, REWRITTEN, KEYS, theirs, ANN)
+    assert ANN_PASSWORD_HASH not in report.text and "ann-secret-hash" not in report.text
+    (account,) = report.rows["accounts"]
     for secret in ("password_hash", "login_pin"):
         assert account.get(secret, "held, not shown") == "held, not shown", secret
     assert account["profile_id"] == 1  # the link column comes with the row
@@ -157,15 +123,7 @@ def test_erasure_removes_the_account_and_erases_the_profile_it_alone_points_to(
     shop: Company, tmp_path: Path, tables: str
 ) -> None:
     """No street, phone or name of Ann's is left; Bob's account and profile are unchanged."""
-    before = snapshot(shop)
-    with shop.read() as connection:
-        anns = theirs(connection, ANN)
-
-    with pledge_for(tmp_path, declaration(shop.url, tables)) as runtime:
-        _, done = ask(runtime, "erasure", ("email", ANN.email))
-
-    assert done.state == "completed", done.why
-    after = snapshot(shop)
+    after = erase(shop, tmp_path, tables, theirs, ANN).after
     assert (10,) not in after["accounts"]
     if tables is REWRITTEN:
         profile = after["profiles"][(1,)]
@@ -173,6 +131,3 @@ def test_erasure_removes_the_account_and_erases_the_profile_it_alone_points_to(
         assert profile["phone"] is not None and profile["phone"].endswith("67")
     else:
         assert (1,) not in after["profiles"]
-    assert residue(shop, ANN) == []
-    assert changes_to_others(before, after, anns) == []
-    assert broken_links(shop) == []
