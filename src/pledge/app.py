@@ -16,13 +16,14 @@ from pledge.declaration import Declaration, load
 from pledge.enforcement.decisions import Decider
 from pledge.enforcement.objections import Objections
 from pledge.jobs import Jobs, Runner
+from pledge.keys import KeyCache
 from pledge.notify.mail import Mailer, build_mailer
 from pledge.notify.templates import Templates
 from pledge.notify.webhooks import RecipientWebhooks
 from pledge.requests.execution import RequestExecution
 from pledge.requests.notifier import Notifier
 from pledge.requests.service import SubjectRequests
-from pledge.store.changes import SUBJECT, ChangeFeed, Listeners
+from pledge.store.changes import API_KEY, SUBJECT, ChangeFeed, Listeners
 from pledge.store.database import Database
 from pledge.subjects.crypto import Keyring
 from pledge.subjects.service import Subjects
@@ -48,6 +49,8 @@ class Runtime:
     changes: ChangeFeed
     """Tells this process's caches of what other processes change (at once, not after a TTL);
     started by the processes that keep caches long (the server, the SDK)."""
+    keys: KeyCache
+    """The API keys this process has checked (the server's)."""
 
     def runner(self, *, poll: float = 1.0) -> Runner:
         """A job runner with the handlers of every job kind."""
@@ -151,11 +154,14 @@ def build_runtime(
     )
     requests.on_restricted = execution.notify_recipients
     webhooks = RecipientWebhooks(database, declaration, requests, subjects, jobs, clock=clock)
+    keys = KeyCache(database, settings.api_key_cache_seconds, clock=clock)
     listeners = Listeners()
     listeners.add(lambda kind, ref: decider.invalidate(ref) if kind == SUBJECT else None)
+    listeners.add(lambda kind, ref: keys.forget(ref) if kind == API_KEY else None)
     changes = ChangeFeed(database, listeners, clock=clock)  # started by long-lived processes
     return Runtime(
         changes=changes,
+        keys=keys,
         jobs=jobs,
         execution=execution,
         webhooks=webhooks,

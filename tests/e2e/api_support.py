@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import func, select
 from tests.conftest import CLEAN_DECLARATION, revise
 
+from pledge import keys
 from pledge.app import Runtime, build_runtime
 from pledge.config import Settings
 from pledge.declaration import Declaration, loads
 from pledge.store.tables import audit_events, consent_events, identities, subjects
-from pledge.web.api import keys
 from pledge.web.app import create_app
 
 with warnings.catch_warnings():

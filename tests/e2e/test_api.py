@@ -29,10 +29,10 @@ from tests.e2e.api_support import (
 )
 
 import pledge
+from pledge import keys
 from pledge.app import Runtime, build_runtime
 from pledge.declaration import loads
 from pledge.subjects.model import Identity
-from pledge.web.api import keys
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import event
 from tests.e2e.api_support import API, TestClient, assert_problem, declaration, settings
 
+from pledge import keys
 from pledge.app import Runtime, build_runtime
-from pledge.web.api import keys
 from pledge.web.app import create_app
 
 INTERVAL = 5.0

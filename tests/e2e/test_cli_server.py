@@ -22,12 +22,12 @@ from sqlalchemy import select
 from tests.e2e.api_support import DECLARATION
 from typer.testing import CliRunner, Result
 
+from pledge import keys
 from pledge.cli import app
 from pledge.config import decode_key, generate_key
 from pledge.errors import AuthError
 from pledge.store.database import Database
 from pledge.store.tables import audit_events
-from pledge.web.api import keys
 
 PLEDGE = Path(sys.executable).parent / "pledge"
 SECRET = re.compile(r"^pk_[0-9a-f]{12}_[A-Za-z0-9_-]{40,}$")

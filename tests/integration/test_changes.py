@@ -172,3 +172,33 @@ def test_the_feed_keeps_no_old_changes(tmp_path: Path) -> None:
             assert connection.execute(select(changes)).all() == []
     finally:
         database.dispose()
+
+
+def test_a_key_revoked_in_another_process_stops_working_here_at_once(url: str) -> None:
+    """A server process keeps the keys it checked for five minutes; a key revoked through
+    another process (pledge apikey revoke, another worker) is forgotten as soon as the feed
+    tells it, and the next request with it is refused."""
+    from pledge import keys
+    from pledge.errors import AuthError
+
+    server = build_runtime(
+        Settings(secret_key=KEY, api_key_cache_seconds=LONG),
+        declaration=loads(CONSENT_DECLARATION),
+        database=Database(url),
+    )
+    server.changes.start()
+    elsewhere = Database(url)
+    try:
+        key_id, secret = keys.create(elsewhere, "billing", ["decisions"])
+        assert server.keys.authenticate(secret).id == key_id
+        assert server.keys.cached(secret) is not None  # no database read for five minutes
+        keys.revoke(elsewhere, key_id)
+        deadline = time.monotonic() + 10.0
+        while server.keys.cached(secret) is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.keys.cached(secret) is None
+        with pytest.raises(AuthError):
+            server.keys.authenticate(secret)
+    finally:
+        elsewhere.dispose()
+        server.close()

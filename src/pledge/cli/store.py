@@ -169,7 +169,7 @@ def apikey_create(
     ],
 ) -> None:
     """Create an API key and print its secret: shown this once, never stored."""
-    from pledge.web.api import keys
+    from pledge import keys
 
     try:
         database = open_store(Settings.from_env().database_url)
@@ -193,7 +193,7 @@ def apikey_list(
     ] = CheckFormat.TEXT,
 ) -> None:
     """List the API keys (never their secrets), revoked ones included."""
-    from pledge.web.api import keys
+    from pledge import keys
 
     try:
         database = open_store(Settings.from_env().database_url)
@@ -230,7 +230,7 @@ def apikey_revoke(
     key_id: Annotated[str, typer.Argument(metavar="ID", help="The key's id (pledge apikey list).")],
 ) -> None:
     """Revoke an API key: it authenticates nothing from now on."""
-    from pledge.web.api import keys
+    from pledge import keys
 
     try:
         database = open_store(Settings.from_env().database_url)

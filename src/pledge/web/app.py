@@ -25,7 +25,6 @@ from pledge.web.api import audit, consent, decisions, declaration, public, subje
 from pledge.web.api import objections as subject_objections
 from pledge.web.api import requests as subject_requests
 from pledge.web.api.cors import PublicCorsMiddleware
-from pledge.web.api.keys import KeyCache
 from pledge.web.api.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
 from pledge.web.api.problems import (
     AUTH_RESPONSES,
@@ -87,9 +86,7 @@ def create_app(runtime: Runtime, *, close_runtime: bool = False, run_jobs: bool 
         responses=COMMON_RESPONSES,
     )
     app.state.runtime = runtime
-    app.state.api_keys = KeyCache(
-        runtime.database, runtime.settings.api_key_cache_seconds, clock=runtime.clock
-    )
+    app.state.api_keys = runtime.keys
     app.state.policy_cache = {}  # format → text; the declaration of a runtime never changes
     app.state.declaration_digest = runtime.declaration.digest
 

@@ -16,10 +16,10 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from pledge import keys
 from pledge.app import Runtime
 from pledge.errors import AuthError
-from pledge.web.api import keys
-from pledge.web.api.keys import ApiKey, Scope
+from pledge.keys import ApiKey, Scope
 
 ULID_PATTERN = r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
 

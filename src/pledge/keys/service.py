@@ -13,9 +13,10 @@ the keys it has checked in a :class:`KeyCache`, so that a request normally touch
 to authenticate. A cache finds a key by the digest of its whole secret, so a wrong secret
 never matches a cached key, whatever prefix it shares with one. Revoking a key takes effect
 at once in the process that revokes it (every cache on the same :class:`Database` forgets the
-key); elsewhere (another worker, ``pledge apikey revoke``) within ``cache_seconds``: at most
-once per interval a cache asks the database, in one query for all the keys it holds, which of
-them are still valid.
+key), and in every other (another worker, another machine, after ``pledge apikey revoke``) as
+soon as its feed of changes tells it (``pledge.store.changes``); at the latest within
+``cache_seconds``, when a cache asks the database, in one query for all the keys it holds,
+which of them are still valid.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pledge.enforcement import audit
 from pledge.enforcement.audit import AuditEntry
 from pledge.errors import AuthError, NotFound, UsageError
 from pledge.ids import new_id
+from pledge.store.changes import API_KEY, announce
 from pledge.store.database import Database
 from pledge.store.tables import api_keys
 
@@ -205,6 +207,7 @@ def revoke(
             return _key(row)
         now = clock()
         connection.execute(update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=now))
+        announce(connection, None, API_KEY, [key_id], clock=clock)  # the other processes
         audit.record(
             connection,
             AuditEntry("apikey.revoked", actor, details={"key_id": key_id, "name": row["name"]}),
