@@ -30,14 +30,11 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
-import functools
-import inspect
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -46,9 +43,9 @@ from pledge.clock import Clock, utc_now
 from pledge.config import Settings, decode_key
 from pledge.consent.model import ConsentEvent, ConsentState, Evidence
 from pledge.declaration import Declaration, load
-from pledge.enforcement.model import Decision
 from pledge.enforcement.objections import Objection
-from pledge.errors import ProcessingDenied, UsageError
+from pledge.errors import UsageError
+from pledge.sdk_guards import Guards
 from pledge.subjects.model import Identity, InvalidIdentity
 
 P = ParamSpec("P")
@@ -57,7 +54,7 @@ R = TypeVar("R")
 _logger = logging.getLogger("pledge")
 
 
-class Pledge:
+class Pledge(Guards):
     """Pledge in a Python process: consent, objections, restrictions and decisions.
 
     Build it with :meth:`open`; close it (or use it as a context manager) so that the
@@ -431,132 +428,6 @@ class Pledge:
         """
         return self.runtime.objections.lift(subject_id, scope, actor=self.actor)
 
-    # --- decisions -----------------------------------------------------------------------------
-
-    def may_process(
-        self, subject_id: str, purpose: str, categories: Sequence[str] | None = None
-    ) -> Decision:
-        """Whether a purpose may process these categories of the person's data now.
-
-        Args:
-            subject_id: the person.
-            purpose: a declared purpose.
-            categories: the data categories; None for all the purpose declares.
-
-        Returns:
-            The decision (truthy when allowed), with its reason.
-
-        Raises:
-            NotFound: no such subject or purpose.
-        """
-        return self.runtime.decider.may_process(subject_id, purpose, categories, actor=self.actor)
-
-    def may_disclose(
-        self,
-        subject_id: str,
-        recipient: str,
-        categories: Sequence[str] | None = None,
-        purpose: str | None = None,
-    ) -> Decision:
-        """Whether the person's data may be disclosed to a recipient now.
-
-        Args:
-            subject_id: the person.
-            recipient: a declared recipient.
-            categories: the categories to disclose; None for all it receives for the purpose.
-            purpose: the purpose of the disclosure; may be omitted when the recipient
-                receives data for one purpose only.
-
-        Returns:
-            The decision (truthy when allowed), with its reason.
-
-        Raises:
-            NotFound: no such subject, recipient or purpose.
-            UsageError: no purpose given and the recipient has several.
-        """
-        return self.runtime.decider.may_disclose(
-            subject_id, recipient, categories, purpose, actor=self.actor
-        )
-
-    @contextmanager
-    def processing(
-        self, subject_id: str, purpose: str, categories: Sequence[str] | None = None
-    ) -> Iterator[Decision]:
-        """A block that runs only if the purpose may process the data::
-
-            with pledge.processing(ann, "newsletter", ["contact.email"]):
-                send_newsletter(ann)
-
-        Args:
-            subject_id: the person.
-            purpose: a declared purpose.
-            categories: the data categories; None for all the purpose declares.
-
-        Yields:
-            The allowing decision.
-
-        Raises:
-            ProcessingDenied: the purpose may not run (before the block starts); the
-                exception carries the decision.
-        """
-        decision = self.may_process(subject_id, purpose, categories)
-        if not decision.allowed:
-            raise ProcessingDenied(decision)
-        yield decision
-
-    def requires(
-        self, purpose: str, categories: Sequence[str] | None = None
-    ) -> Callable[[Callable[Concatenate[str, P], R]], Callable[Concatenate[str, P], R]]:
-        """A decorator for functions whose first argument is the subject id::
-
-            @pledge.requires("analytics", ["usage.pages"])
-            def track(subject_id: str, page: str) -> None: ...
-
-        Coroutine functions are supported too.
-
-        Args:
-            purpose: a declared purpose.
-            categories: the data categories; None for all the purpose declares.
-
-        Returns:
-            The decorator; the decorated function raises ProcessingDenied instead of running
-            when the purpose may not process the subject's data.
-        """
-        frozen = None if categories is None else tuple(categories)
-
-        def decorate(
-            function: Callable[Concatenate[str, P], R],
-        ) -> Callable[Concatenate[str, P], R]:
-            first = next(iter(inspect.signature(function).parameters), None)
-            if first is None:
-                raise UsageError(f"{function.__name__} takes no subject id to check")
-
-            def subject_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-                subject_id = args[0] if args else kwargs.get(first)
-                if not isinstance(subject_id, str):
-                    raise UsageError(f"{function.__name__} was called without a subject id")
-                return subject_id
-
-            guarded: Callable[..., Any]
-            if inspect.iscoroutinefunction(function):
-
-                async def guarded_coroutine(*args: Any, **kwargs: Any) -> Any:
-                    self._require(subject_of(args, kwargs), purpose, frozen)
-                    return await function(*args, **kwargs)
-
-                guarded = guarded_coroutine
-            else:
-
-                def guarded_function(*args: Any, **kwargs: Any) -> Any:
-                    self._require(subject_of(args, kwargs), purpose, frozen)
-                    return function(*args, **kwargs)
-
-                guarded = guarded_function
-            functools.update_wrapper(guarded, function)
-            return cast(Callable[Concatenate[str, P], R], guarded)
-
-        return decorate
-
     # --- life cycle ----------------------------------------------------------------------------
 
     def flush(self) -> None:
@@ -577,11 +448,6 @@ class Pledge:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-    def _require(self, subject_id: str, purpose: str, categories: Sequence[str] | None) -> None:
-        decision = self.may_process(subject_id, purpose, categories)
-        if not decision.allowed:
-            raise ProcessingDenied(decision)
 
     def _consent_options(
         self,
