@@ -18,23 +18,29 @@ class Result:
     columns: Sequence[str]
     rows: Sequence[Sequence[str]]
     goal_met: bool
+    more: Sequence[tuple[str, Sequence[str], Sequence[Sequence[str]]]] = ()
+    """Further tables after the first, each as its caption, columns and rows."""
+    unmet: Sequence[str] = ()
+    """The goals not met, named after the figures they are judged on."""
 
     def markdown(self) -> list[str]:
         """The result as Markdown lines."""
-        return [
-            f"### {self.title}",
-            "",
-            self.setup,
-            "",
-            "| " + " | ".join(self.columns) + " |",
-            "|"
-            + "|".join("---" if index == 0 else "---:" for index in range(len(self.columns)))
-            + "|",
-            *("| " + " | ".join(row) + " |" for row in self.rows),
-            "",
-            f"Goal {'met' if self.goal_met else 'NOT met'}.",
-            "",
-        ]
+        lines = [f"### {self.title}", "", self.setup, "", *_table(self.columns, self.rows)]
+        for caption, columns, rows in self.more:
+            lines += ["", caption, "", *_table(columns, rows)]
+        verdict = "met." if self.goal_met else "NOT met"
+        if not self.goal_met:
+            verdict += f": {'; '.join(self.unmet)}." if self.unmet else "."
+        return [*lines, "", f"Goal {verdict}", ""]
+
+
+def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table: the first column left-aligned, the others right-aligned."""
+    return [
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join("---" if index == 0 else "---:" for index in range(len(columns))) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
 
 
 def timed(action: Callable[[], object], repeat: int, label: str) -> list[float]:

@@ -1,506 +1,366 @@
-"""Benchmark: one person's access and erasure in Cloudwarm's database, Pledge against plain SQL.
+"""Benchmark: one person's access and erasure on two schemas, Pledge against hand-written SQL.
 
-Goals (issue 4, section 7), on PostgreSQL with 100,000 people and over 1,000,000 rows: access
-and erasure for one person with a median under 100 ms and a p99 under 250 ms, batch erasure at
-≥ 100 people/s, and Pledge no slower than 1.5× the minimal hand-written SQL for the same
-people on the same data, measured in the same run (``subject_baseline.py``). Run it alone with
-``.venv/bin/python bench/subject_requests.py``.
+Run it alone with ``.venv/bin/python bench/subject_requests.py``; ``bench/README.md`` says what
+it measures and why. On each schema (``subject_cases.py``: Cloudwarm's, the shop data set's),
+in one run, on the same people:
 
-The data comes from ``cloudwarm_data.py``, loaded once and kept: a later run finds it there.
-People are taken from one fixed permutation of the accounts. The first ones are the access
-sample, the same people every run, each read by both sides in turn (who goes first alternates,
-so neither always finds the other's pages cached). Erasure destroys what it erases, so every
-run takes people no run erased before (those whose password hash reads ``!erased``), further
-along the permutation, handed alternately to the baseline and to Pledge so both samples have
-the same shape; each erasure commits, and its commit is timed. Once more than
-``RELOAD_ABOVE`` of the people have been erased, or too few fresh ones are left, the data is
-loaded again before measuring. After the run an independent check confirms that every erased
-person left nothing behind but their invoices (the legal hold) and the rewritten account.
+- access and erasure by Pledge's datastore work (``subject_pledge.py``) and by the minimal
+  hand-written SQL, comparing e-mail columns as stored (``email = %s``) and as Pledge does
+  (``lower(trim(email)) = %s``), with the expression indexes the documentation tells users to
+  create; access again without them;
+- the CPU time of the benchmark's thread per request, Pledge's and the hand-written SQL's: what
+  Pledge's Python adds on top of the same database work;
+- the erasure of a synthetic person who holds 10,000 rows under a legal hold;
+- whole jobs on a warm worker, with Pledge's own store on SQLite and on PostgreSQL.
 
-Pledge's side goes through ``pledge_connect``, ``pledge_access``, ``pledge_erase`` and
-``pledge_erase_many`` below, which wait for the planner and executor (``src/pledge/datastores/``).
-Until they are wired the benchmark measures the baseline alone and says so.
+People come from one fixed permutation of the load. The first :data:`READERS` are never
+erased: the access sample (the same every run, who goes first rotating) and the people of the
+access jobs. Erasure destroys what it erases, so every run takes people no run erased before,
+further along the permutation, handed in turn to each side; each erasure commits. Once more
+than :data:`RELOAD_ABOVE` of the people are erased, or too few fresh ones are left, the data is
+loaded again before measuring. After the run an independent check, by the ids recorded before
+erasing, confirms that every erased person left nothing the declaration does not keep.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import os
-import random
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
-from typing import Any
 
 import psycopg
 from rich.progress import track
-from sqlalchemy import Engine
 
-from cloudwarm_data import SEED, URL, Generation, conninfo, ensure
+import subject_pledge
+from cloudwarm_data import conninfo
 from harness import Result
-from pledge import loads
-from pledge.app import build_runtime
-from pledge.config import Settings
-from pledge.datastores.execute import collect, erase
-from pledge.datastores.plan import Plan, build_plan
-from pledge.datastores.sql import SqlDatastore
-from pledge.datastores.statements import Tables
-from pledge.declaration.model import IdentityKind
-from pledge.store.database import Database
-from pledge.subjects.model import Identity
-from subject_baseline import (
-    ERASED_PASSWORD,
-    TABLES,
-    Connection,
-    baseline_access,
-    baseline_erase,
-    baseline_erase_many,
-    pseudonym,
-)
+from subject_cases import CASES, KEPT, Case, Connection, Load, folded_indexes
+from subject_figures import tabulate
 
-PEOPLE = 100_000
-ACCESS_PEOPLE = 200
-ERASURE_PEOPLE = 200
-BATCH_PEOPLE = 500
-REQUEST_PEOPLE = 40
-"""People per kind whose access or erasure runs end to end, as a request's job."""
-BATCH_CHUNK = 100
-"""People per transaction in the baseline's batch erasure."""
+READERS = 1_000
+"""The first people of the permutation: read, never erased."""
 WARM_UP = 10
+ACCESS_PEOPLE = 200
+NO_INDEX_PEOPLE = 30
+"""People read without the expression indexes (every lookup a scan of the table)."""
+ERASURE_PEOPLE = 200
+HOLDER_RUNS = 10
+"""Erasures of the synthetic person per side, after one warm-up each."""
+JOB_ROUNDS = 3
+JOBS_PER_ROUND = 20
+JOB_WARM_UP = 2
+JOB_BUDGET = 4.0
+"""Seconds after which a round of whole jobs ends, once it ran :data:`JOB_LEAST` of each kind."""
+JOB_LEAST = 5
+DOZEN = range(9, 16)
+"""Rows a person of the whole jobs holds: about a dozen."""
 RELOAD_ABOVE = 0.05
 """The share of erased people above which the data is loaded again."""
-GOAL_P50, GOAL_P99, GOAL_BATCH, GOAL_RATIO = 0.100, 0.250, 100.0, 1.5
 KEY = hashlib.sha256(b"pledge bench: the key of erased e-mail pseudonyms").digest()
-DECLARATION = Path(__file__).resolve().parents[1] / "examples" / "cloudwarm" / "pledge.yaml"
-
-
-# --- Pledge's side: the planner and executor of src/pledge/datastores/ ----------------------
-
-
-class PledgeNotWired(NotImplementedError):
-    """Pledge's side of this benchmark cannot run (kept for a datastore type not supported)."""
-
-
-def pledge_declaration(url: str) -> str:
-    """Cloudwarm's ``pledge.yaml`` with the ``app`` datastore pointed at ``url``."""
-    source = DECLARATION.read_text(encoding="utf-8")
-    head, marker, rest = source.partition("\n  app:\n    url: ")
-    return head + marker + url + rest[rest.index("\n") :]
-
-
-@dataclass
-class Pledge:
-    """What Pledge builds once per datastore: the engine, the plan and its reflected tables."""
-
-    engine: Engine
-    plan: Plan
-    tables: Tables
-    key: bytes
-
-
-def pledge_connect(url: str, key: bytes) -> Pledge:
-    """Pledge, ready to carry out requests in the database at ``url`` (built outside timings).
-
-    The plan comes from the declaration and the reflected schema, exactly as a request's job
-    builds it; the same engine options as Pledge's SQL connector.
-    """
-    declaration = loads(pledge_declaration(url))
-    store = SqlDatastore("app", url)
-    plan = build_plan("app", store.reflect(), declaration.datastores["app"])
-    with store.engine.connect() as connection:
-        tables = Tables(connection, plan.tables_used(), "app", store.metadata)
-    return Pledge(store.engine, plan, tables, key)
-
-
-def pledge_access(pledge: Pledge, email: str) -> Mapping[str, int]:
-    """Pledge's access for the person with ``email``: every row fetched, counted per table."""
-    with pledge.engine.connect() as connection:
-        found = collect(connection, pledge.tables, pledge.plan, {IdentityKind.EMAIL: [email]})
-    return found.counts()
-
-
-def pledge_erase(pledge: Pledge, email: str) -> Mapping[str, int]:
-    """Pledge's erasure of the person with ``email`` in one transaction, committed."""
-    return _pledge_erase(pledge, [email])
-
-
-def pledge_erase_many(pledge: Pledge, emails: Sequence[str]) -> None:
-    """Pledge's erasure of everyone in ``emails``: set-based, one transaction per chunk."""
-    for start in range(0, len(emails), BATCH_CHUNK):
-        _pledge_erase(pledge, emails[start : start + BATCH_CHUNK])
-
-
-def _pledge_erase(pledge: Pledge, emails: Sequence[str]) -> dict[str, int]:
-    identities = {IdentityKind.EMAIL: list(emails)}
-    with pledge.engine.begin() as connection:
-        found = collect(connection, pledge.tables, pledge.plan, identities, columns="erasure")
-        outcomes = erase(
-            connection, pledge.tables, pledge.plan, found, pseudonym_key=lambda *_: pledge.key
-        )
-    return {
-        table: outcome.rows
-        for table, outcome in outcomes.items()
-        if outcome.action in ("deleted", "rewritten")
-    }
-
-
-def pledge_close(pledge: Pledge) -> None:
-    """Release the engine's connections."""
-    pledge.engine.dispose()
-
-
-# --- the benchmark ---------------------------------------------------------------------------
+SIDES = ("pledge", "hand", "folded")
+"""Pledge; the hand-written SQL comparing e-mail as stored; and as ``lower(trim(email))``."""
 
 
 @dataclass(frozen=True)
 class Sample:
-    """The people of one run, as e-mail addresses; erasure lists are disjoint and unerased.
-
-    Each pair holds the baseline's people, then Pledge's.
-    """
+    """The people of one run on one case, by address."""
 
     warm_up: list[str]
     access: list[str]
-    erase_warm_up: tuple[list[str], list[str]]
-    erase: tuple[list[str], list[str]]
-    batch: tuple[list[str], list[str]]
-    requests: list[str]
-    """Erased end to end (as a request's job); the access requests read ``access``."""
+    erase_warm_up: dict[str, list[str]]
+    erase: dict[str, list[str]]
+    job_readers: list[str]
+    job_erased: dict[str, list[str]]
+    """Per store of Pledge's, the people of the erasure jobs."""
+    ids: dict[str, int]
     erased_before: int
-    """People erased by earlier runs on this load."""
 
 
-Side = Callable[[str], Mapping[str, Any]]
-SIDES = ("baseline", "pledge")
+@dataclass
+class Timings:
+    """Per side, the wall-clock seconds of each request and the CPU seconds of the thread."""
+
+    wall: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+
+    def run(self, side: str, action: Callable[[], Mapping[str, int]]) -> Mapping[str, int]:
+        """Run ``action`` as one request of ``side``, timed."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        found = action()
+        self.cpu.setdefault(side, []).append(time.thread_time() - cpu)
+        self.wall.setdefault(side, []).append(time.perf_counter() - wall)
+        return found
 
 
-def quantile(seconds: Sequence[float], share: float) -> float:
-    """The nearest-rank quantile of ``seconds``: p50 is ``share=0.5``, p99 ``0.99``."""
-    ordered = sorted(seconds)
-    return ordered[max(0, math.ceil(len(ordered) * share) - 1)]
+@dataclass
+class Figures:
+    """What one run measured on one case."""
+
+    case: Case
+    load: Load
+    server_version: int
+    sample: Sample
+    access: Timings
+    no_index: Timings
+    erasure: Timings
+    holder: Timings
+    jobs: dict[str, subject_pledge.Jobs]
+    differing: int
+    rows_erased: dict[str, int]
+    residue: int
 
 
-def _pick(connection: Connection, people: int) -> Sample | None:
+def _pick(connection: Connection, case: Case, load: Load) -> Sample | None:
     """This run's people, or None when too many are erased already and the data must reload."""
-    order = random.Random(SEED).sample(range(1, people + 1), people)
-    readers = WARM_UP + ACCESS_PEOPLE
-    erased = {
-        account
-        for (account,) in connection.execute(
-            "SELECT id FROM users WHERE password_hash = %s", (ERASED_PASSWORD,)
-        )
-    }
-    fresh = [account for account in order[readers:] if account not in erased]
-    wanted = 2 * (WARM_UP + ERASURE_PEOPLE + BATCH_PEOPLE) + REQUEST_PEOPLE
-    if len(erased) > RELOAD_ABOVE * people or len(fresh) < wanted:
+    order = case.order(load.people, load.seed)
+    erased = case.erased(connection, load.people)
+    fresh = [person for person in order[READERS:] if person not in erased]
+    if len(erased) > RELOAD_ABOVE * load.people:
         return None
-    chosen = order[:readers] + fresh[:wanted]
-    address = dict(
-        connection.execute("SELECT id, email FROM users WHERE id = ANY(%s)", (chosen,)).fetchall()
-    )
-    emails = [address[account] for account in chosen]
-    readers_emails, erasable = emails[:readers], emails[readers:]
+    jobs = JOB_WARM_UP + JOB_ROUNDS * JOBS_PER_ROUND
+    erasing = len(SIDES) * (WARM_UP + ERASURE_PEOPLE)
+    readers = order[: WARM_UP + ACCESS_PEOPLE]
+    job_readers = _dozen(connection, case, order[len(readers) : READERS], jobs)
+    job_erased = _dozen(connection, case, fresh[erasing:], len(subject_pledge.STORES) * jobs)
+    stores = len(subject_pledge.STORES)
+    if len(fresh) < erasing or len(job_readers) < jobs or len(job_erased) < stores * jobs:
+        return None
+    chosen = [*readers, *fresh[:erasing], *job_readers, *job_erased]
+    address = case.accounts(connection, chosen)
+    emails = [address[person] for person in chosen]
+    readers_emails = emails[: len(readers)]
+    erasable = emails[len(readers) : len(readers) + erasing]
+    rest = emails[len(readers) + erasing :]
 
-    def halves(start: int, count: int) -> tuple[list[str], list[str]]:
-        taken = erasable[2 * start : 2 * (start + count)]
-        return taken[0::2], taken[1::2]
+    def dealt(start: int, count: int) -> dict[str, list[str]]:
+        taken = erasable[len(SIDES) * start : len(SIDES) * (start + count)]
+        return {side: taken[index :: len(SIDES)] for index, side in enumerate(SIDES)}
 
     return Sample(
         warm_up=readers_emails[:WARM_UP],
         access=readers_emails[WARM_UP:],
-        erase_warm_up=halves(0, WARM_UP),
-        erase=halves(WARM_UP, ERASURE_PEOPLE),
-        batch=halves(WARM_UP + ERASURE_PEOPLE, BATCH_PEOPLE),
-        requests=erasable[2 * (WARM_UP + ERASURE_PEOPLE + BATCH_PEOPLE) :][:REQUEST_PEOPLE],
+        erase_warm_up=dealt(0, WARM_UP),
+        erase=dealt(WARM_UP, ERASURE_PEOPLE),
+        job_readers=rest[:jobs],
+        job_erased={
+            store: rest[jobs * (1 + index) : jobs * (2 + index)]
+            for index, store in enumerate(subject_pledge.STORES)
+        },
+        ids={email: person for person, email in zip(chosen, emails, strict=True)},
         erased_before=len(erased),
     )
 
 
-def _turns(sides: Mapping[str, Side], index: int) -> list[str]:
-    """The sides in the order they go for the ``index``-th person: alternating."""
-    names = list(sides)
-    return names if index % 2 == 0 else names[::-1]
+def _dozen(connection: Connection, case: Case, people: Sequence[int], wanted: int) -> list[int]:
+    """The first ``wanted`` of ``people`` who hold about a dozen rows and a phone number of
+    their own (see :meth:`Case.sharing`)."""
+    found: list[int] = []
+    for start in range(0, len(people), 1_000):
+        chunk = people[start : start + 1_000]
+        rows = case.rows(connection, chunk)
+        sharing = case.sharing(connection, chunk)
+        found += [
+            person for person in chunk if rows.get(person, 0) in DOZEN and person not in sharing
+        ]
+        if len(found) >= wanted:
+            break
+    return found[:wanted]
 
 
-def _counts(found: Mapping[str, Any]) -> dict[str, int]:
-    """Rows per table, from rows (the baseline) or counts (Pledge)."""
-    values = {table: found.get(table, 0) for table in TABLES}
+def _rotated(index: int, sides: Sequence[str]) -> list[str]:
+    """The sides in the order they go for the ``index``-th person: each first in turn."""
+    shift = index % len(sides)
+    return [*sides[shift:], *sides[:shift]]
+
+
+def _sides(
+    connection: Connection, case: Case, pledge: subject_pledge.Pledge, *, erasing: bool
+) -> dict[str, Callable[[str], Mapping[str, int]]]:
+    if erasing:
+        return {
+            "pledge": partial(subject_pledge.erasure, pledge),
+            "hand": partial(case.erase, connection, key=KEY, folded=False),
+            "folded": partial(case.erase, connection, key=KEY, folded=True),
+        }
     return {
-        table: value if isinstance(value, int) else len(value) for table, value in values.items()
+        "pledge": partial(subject_pledge.access, pledge),
+        "hand": partial(case.access, connection, folded=False),
+        "folded": partial(case.access, connection, folded=True),
     }
 
 
 def _access(
-    connection: Connection, pledge: Any, sample: Sample
-) -> tuple[dict[str, list[float]], int]:
-    """Seconds per access and side, and how many people Pledge found other rows for."""
-    sides: dict[str, Side] = {"baseline": partial(baseline_access, connection)}
-    if pledge is not None:
-        sides["pledge"] = partial(pledge_access, pledge)
+    connection: Connection, case: Case, pledge: subject_pledge.Pledge, sample: Sample
+) -> tuple[Timings, int]:
+    """Access by every side for the same people; how many people Pledge found other rows for."""
+    sides = _sides(connection, case, pledge, erasing=False)
     for email in sample.warm_up:
         for run in sides.values():
             run(email)
-    seconds: dict[str, list[float]] = {side: [] for side in sides}
+    timings = Timings()
     differing = 0
-    for index, email in enumerate(track(sample.access, "access", transient=True)):
-        found = {}
-        for side in _turns(sides, index):
-            started = time.perf_counter()
-            found[side] = sides[side](email)
-            seconds[side].append(time.perf_counter() - started)
-        if pledge is not None and _counts(found["pledge"]) != _counts(found["baseline"]):
-            differing += 1
-    return seconds, differing
+    for index, email in enumerate(track(sample.access, f"{case.name}: access", transient=True)):
+        found = {
+            side: timings.run(side, partial(sides[side], email)) for side in _rotated(index, SIDES)
+        }
+        counts = [{table: found[side].get(table, 0) for table in case.tables} for side in SIDES]
+        differing += any(count != counts[0] for count in counts[1:])
+    return timings, differing
+
+
+def _no_index(
+    connection: Connection, case: Case, pledge: subject_pledge.Pledge, sample: Sample
+) -> Timings:
+    """Access by Pledge and by the hand-written ``lower(trim(email))`` without the expression
+    indexes; they are created again after."""
+    sides = _sides(connection, case, pledge, erasing=False)
+    compared = ("pledge", "folded")
+    timings = Timings()
+    folded_indexes(connection, case, present=False)
+    try:
+        for email in sample.warm_up[:2]:
+            for side in compared:
+                sides[side](email)
+        people = sample.access[:NO_INDEX_PEOPLE]
+        for index, email in enumerate(track(people, f"{case.name}: no index", transient=True)):
+            for side in _rotated(index, compared):
+                timings.run(side, partial(sides[side], email))
+    finally:
+        folded_indexes(connection, case, present=True)
+    return timings
 
 
 def _erasure(
-    connection: Connection, pledge: Any, sample: Sample
-) -> tuple[dict[str, list[float]], dict[str, int]]:
-    """Seconds per erasure and side, and rows each side deleted or rewritten."""
-    sides: dict[str, Side] = {"baseline": partial(baseline_erase, connection, key=KEY)}
-    if pledge is not None:
-        sides["pledge"] = partial(pledge_erase, pledge)
-    people = dict(zip(SIDES, sample.erase, strict=True))
-    for side, warm_up in zip(sides, sample.erase_warm_up, strict=False):
-        for email in warm_up:
-            sides[side](email)
-    seconds: dict[str, list[float]] = {side: [] for side in sides}
-    rows = dict.fromkeys(sides, 0)
-    for index in track(range(ERASURE_PEOPLE), "erasure", transient=True):
-        for side in _turns(sides, index):
-            started = time.perf_counter()
-            changed = sides[side](people[side][index])
-            seconds[side].append(time.perf_counter() - started)
+    connection: Connection, case: Case, pledge: subject_pledge.Pledge, sample: Sample
+) -> tuple[Timings, dict[str, int]]:
+    """Erasure by every side, each of its own people; rows each side deleted or rewritten."""
+    sides = _sides(connection, case, pledge, erasing=True)
+    for side, run in sides.items():
+        for email in sample.erase_warm_up[side]:
+            run(email)
+    timings = Timings()
+    rows = dict.fromkeys(SIDES, 0)
+    for index in track(range(ERASURE_PEOPLE), f"{case.name}: erasure", transient=True):
+        for side in _rotated(index, SIDES):
+            changed = timings.run(side, partial(sides[side], sample.erase[side][index]))
             rows[side] += sum(changed.values())
-    return seconds, rows
+    return timings, rows
 
 
-def _batch(connection: Connection, pledge: Any, sample: Sample) -> dict[str, float]:
-    """People erased per second in a batch, per side measured."""
-    started = time.perf_counter()
-    for start in range(0, BATCH_PEOPLE, BATCH_CHUNK):
-        baseline_erase_many(connection, sample.batch[0][start : start + BATCH_CHUNK], KEY)
-    rates = {"baseline": BATCH_PEOPLE / (time.perf_counter() - started)}
-    if pledge is not None:
-        try:
-            started = time.perf_counter()
-            pledge_erase_many(pledge, sample.batch[1])
-            rates["pledge"] = BATCH_PEOPLE / (time.perf_counter() - started)
-        except PledgeNotWired:
-            pass
-    return rates
+def _holder(connection: Connection, case: Case) -> tuple[Timings, int]:
+    """Erasures of the synthetic person with :data:`KEPT` rows under a legal hold, added
+    before and removed after each (outside the timing), by Pledge and by hand; how many of
+    Pledge's changed other rows than the hand-written SQL's."""
+    pledge = subject_pledge.connect(case, KEY, hold=True)
+    sides: dict[str, Callable[[str], Mapping[str, int]]] = {
+        "pledge": partial(subject_pledge.erasure, pledge),
+        "hand": partial(case.erase, connection, key=KEY, folded=False, hold=True),
+    }
+    timings = Timings()
+    warming = Timings()
+    changed: dict[str, list[int]] = {side: [] for side in sides}
+    try:
+        case.remove_holder(connection)
+        for index in track(range(1 + HOLDER_RUNS), f"{case.name}: holder", transient=True):
+            for side in _rotated(index, list(sides)):
+                email = case.add_holder(connection)
+                try:
+                    rows = (timings if index else warming).run(side, partial(sides[side], email))
+                    changed[side].append(sum(rows.values()))
+                finally:
+                    case.remove_holder(connection)
+    finally:
+        subject_pledge.close(pledge)
+    return timings, sum(ours != hand for ours, hand in zip(*changed.values(), strict=True))
 
 
-def residue(connection: Connection, emails: Sequence[str], key: bytes) -> int:
-    """Rows of erased people left anywhere but in invoices and in their rewritten accounts.
-
-    Independent of both sides: an erased account is found by the pseudonym of its old address,
-    and one that is missing counts as a row left.
-    """
-    names = [pseudonym(email, key) for email in emails]
-    row = connection.execute(
-        """
-        WITH erased AS (SELECT id FROM users WHERE email = ANY(%(names)s))
-        SELECT
-            (SELECT count(*) FROM users WHERE email = ANY(%(addresses)s))
-          + (SELECT count(*) FROM users WHERE id IN (SELECT id FROM erased)
-               AND (full_name IS NOT NULL OR phone IS NOT NULL OR password_hash <> %(erased)s))
-          + (SELECT count(*) FROM homes WHERE owner_id IN (SELECT id FROM erased))
-          + (SELECT count(*) FROM home_members WHERE user_id IN (SELECT id FROM erased))
-          + (SELECT count(*) FROM support_tickets WHERE customer_email = ANY(%(addresses)s))
-          + (SELECT count(*) FROM newsletter_subscriptions
-               WHERE email = ANY(%(addresses)s) OR user_id IN (SELECT id FROM erased))
-          + %(people)s - (SELECT count(*) FROM erased)
-        """,
-        {
-            "names": names,
-            "addresses": list(emails),
-            "erased": ERASED_PASSWORD,
-            "people": len(names),
-        },
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-@dataclass(frozen=True)
-class Run:
-    """What one run measured."""
-
-    generation: Generation
-    sample: Sample
-    server_version: int
-    access: dict[str, list[float]]
-    differing: int
-    erase: dict[str, list[float]]
-    rows_erased: dict[str, int]
-    batch: dict[str, float]
-    requests: dict[str, list[float]]
-    residue: int
-
-
-def run(url: str = URL, people: int = PEOPLE) -> Run:
-    """Load (or find) the data, measure both sides on the same people, check for residue."""
-    generation = ensure(url, people)
-    with psycopg.connect(conninfo(url), autocommit=True) as connection:
-        sample = _pick(connection, people)
+def run_case(case: Case) -> Figures:
+    """Load (or find) the case's data and measure everything on it."""
+    load = case.ensure()
+    with psycopg.connect(conninfo(case.url), autocommit=True) as connection:
+        case.remove_holder(connection)  # what an interrupted run may have left
+        folded_indexes(connection, case, present=True)
+        sample = _pick(connection, case, load)
         if sample is None:
-            generation = ensure(url, people, force=True)
-            sample = _pick(connection, people)
-            assert sample is not None
+            load = case.ensure(force=True)
+            folded_indexes(connection, case, present=True)
+            sample = _pick(connection, case, load)
+            assert sample is not None, f"{case.name}: too few people to measure"
+        pledge = subject_pledge.connect(case, KEY)
         try:
-            pledge = pledge_connect(url, KEY)
-        except PledgeNotWired:
-            pledge = None
-        try:
-            access, differing = _access(connection, pledge, sample)
-            erase, rows_erased = _erasure(connection, pledge, sample)
-            batch = _batch(connection, pledge, sample)
-            requests, request_key = _requests(url, sample) if pledge is not None else ({}, b"")
+            access, differing = _access(connection, case, pledge, sample)
+            no_index = _no_index(connection, case, pledge, sample)
+            erasure, rows_erased = _erasure(connection, case, pledge, sample)
         finally:
-            if pledge is not None:
-                pledge_close(pledge)
-        erased = sample.erase_warm_up[0] + sample.erase[0] + sample.batch[0]
-        if pledge is not None:
-            erased += sample.erase_warm_up[1] + sample.erase[1]
-        if "pledge" in batch:
-            erased += sample.batch[1]
-        left = residue(connection, erased, KEY)
-        if requests:
-            left += residue(connection, sample.requests, request_key)
+            subject_pledge.close(pledge)
+        holder, holder_differing = _holder(connection, case)
+        jobs = {
+            store: subject_pledge.jobs(
+                case,
+                store,
+                sample.job_readers,
+                sample.job_erased[store],
+                rounds=JOB_ROUNDS,
+                warm_up=JOB_WARM_UP,
+                budget=JOB_BUDGET,
+                least=JOB_LEAST,
+            )
+            for store in subject_pledge.STORES
+        }
+        erased = [
+            *(email for emails in sample.erase_warm_up.values() for email in emails),
+            *(email for emails in sample.erase.values() for email in emails),
+            *(email for measured in jobs.values() for email in measured.erased),
+        ]
+        left = case.residue(connection, {sample.ids[email]: email for email in erased})
         server_version = connection.info.server_version
-    return Run(
-        generation,
-        sample,
+    return Figures(
+        case,
+        load,
         server_version,
+        sample,
         access,
-        differing,
-        erase,
+        no_index,
+        erasure,
+        holder,
+        jobs,
+        differing + holder_differing,
         rows_erased,
-        batch,
-        requests,
         left,
     )
 
 
-def _requests(url: str, sample: Sample) -> tuple[dict[str, list[float]], bytes]:
-    """Seconds per request carried out end to end, per kind, and the key of the pseudonyms
-    the erasures wrote: what a person's request costs.
-
-    Each is submitted by staff, approved and run as its job (``run_now``), with Pledge's own
-    store on SQLite: the datastore opened and its schema reflected for the job, the steps
-    recorded and audited, the report built and stored encrypted; the timing covers approval
-    and the job.
-    """
-    with tempfile.TemporaryDirectory() as folder:
-        store = Database(f"sqlite:///{Path(folder) / 'pledge.db'}")
-        store.upgrade()
-        runtime = build_runtime(
-            Settings(secret_key=os.urandom(32)),
-            declaration=loads(pledge_declaration(url)),
-            database=store,
-        )
-        try:
-            seconds: dict[str, list[float]] = {"access": [], "erasure": []}
-            people = {"access": sample.access[:REQUEST_PEOPLE], "erasure": sample.requests}
-            for kind, emails in people.items():
-                for email in track(emails, f"{kind} requests", transient=True):
-                    request = runtime.requests.submit(
-                        kind,
-                        Identity.parse("email", email),
-                        on_behalf_of_staff="bench",
-                        skip_verification_reason="benchmark",
-                    )
-                    started = time.perf_counter()
-                    runtime.execution.approve(request.id, actor="staff:bench")
-                    runtime.execution.run_now(request.id, owner="bench")
-                    seconds[kind].append(time.perf_counter() - started)
-            return seconds, runtime.execution.pseudonym_key
-        finally:
-            runtime.close()
-
-
 def measure() -> Result:
-    """Run the benchmark on the full load and tabulate it against the goals."""
-    found = run()
-    rows: list[tuple[str, str, str, str]] = []
-    wired = "pledge" in found.access and "pledge" in found.batch
-    met = wired and found.differing == 0 and found.residue == 0
-    for label, timings in (("access", found.access), ("erasure", found.erase)):
-        for name, share, goal in (("p50", 0.5, GOAL_P50), ("p99", 0.99, GOAL_P99)):
-            by_hand = quantile(timings["baseline"], share)
-            row = f"{label}, one person, {name}"
-            if "pledge" not in timings:
-                rows.append((row, f"{by_hand * 1000:.1f} ms", "not wired", "—"))
-                continue
-            ours = quantile(timings["pledge"], share)
-            ratio = ours / by_hand
-            rows.append((row, f"{by_hand * 1000:.1f} ms", f"{ours * 1000:.1f} ms", f"{ratio:.2f}×"))
-            met = met and ours < goal and (name != "p50" or ratio <= GOAL_RATIO)
-    for kind, timings in found.requests.items():
-        for name, share, goal in (("p50", 0.5, GOAL_P50), ("p99", 0.99, GOAL_P99)):
-            ours = quantile(timings, share)
-            met = met and ours < goal
-            rows.append((f"{kind} request end to end, {name}", "—", f"{ours * 1000:.1f} ms", "—"))
-    by_hand = found.batch["baseline"]
-    if "pledge" in found.batch:
-        ours = found.batch["pledge"]
-        met = met and ours >= GOAL_BATCH
-        rows.append(
-            (
-                "batch erasure",
-                f"{by_hand:,.0f} people/s",
-                f"{ours:,.0f} people/s",
-                f"{by_hand / ours:.2f}×",
-            )
-        )
-    else:
-        rows.append(("batch erasure", f"{by_hand:,.0f} people/s", "not wired", "—"))
-    return Result(
-        title="Subject requests in the company's database",
-        setup=_setup(found),
-        columns=("measure", "hand-written SQL", "Pledge", "Pledge / hand-written (time)"),
-        rows=rows,
-        goal_met=met,
-    )
+    """Run the benchmark on both schemas and tabulate it against the goals."""
+    before = os.getloadavg()[0]
+    found = [run_case(case) for case in CASES]
+    return tabulate(found, settings(before, os.getloadavg()[0]))
 
 
-def _setup(found: Run) -> str:
-    generation, sample = found.generation, found.sample
-    erased_per_person = ", ".join(
-        f"{side} {rows / ERASURE_PEOPLE:.1f}" for side, rows in found.rows_erased.items()
-    )
-    notes = [
-        f"Cloudwarm's schema on PostgreSQL {found.server_version // 10000}:"
-        f" {generation.people:,} people, {generation.rows:,} rows"
-        f" ({generation.counts['temperature_readings']:,} readings), loaded in"
-        f" {generation.seconds:.0f} s (`bench/cloudwarm_data.py`, seed {generation.seed}).",
-        f"Access: the same {len(sample.access)} people for both sides, who goes first"
-        f" alternating, after {WARM_UP} warm-up requests each.",
-        f"Erasure: {ERASURE_PEOPLE} fresh people per side drawn alternately from one"
-        f" permutation, each erasure committed; rows erased per person: {erased_per_person}.",
-        f"Batch erasure: {BATCH_PEOPLE} more people per side; by hand set-based,"
-        f" {BATCH_CHUNK} people per transaction.",
-        f"End to end: {REQUEST_PEOPLE} access requests (people of the access sample) and"
-        f" {REQUEST_PEOPLE} erasures of fresh people, each approved and run as its job, with"
-        " Pledge's own store on SQLite: the datastore opened and reflected for the job, every"
-        " step recorded and audited, the report built and stored encrypted.",
-        f"{sample.erased_before:,} people had been erased by earlier runs on this load"
-        f" (reloaded above {RELOAD_ABOVE:.0%}).",
-        "Hand-written SQL: `bench/subject_baseline.py`, over psycopg.",
-        f"Residue after erasure: {found.residue or 'none'}.",
-        f"Goals: p50 < {GOAL_P50 * 1000:.0f} ms and p99 < {GOAL_P99 * 1000:.0f} ms,"
-        f" batch ≥ {GOAL_BATCH:.0f} people/s, Pledge ≤ {GOAL_RATIO}× the hand-written SQL (p50).",
-    ]
-    if "pledge" not in found.access:
-        notes.append("Pledge's side is not wired yet (`pledge_*` in `bench/subject_requests.py`).")
-    elif found.differing:
-        notes.append(f"Pledge's access found other rows than the baseline for {found.differing}.")
-    return " ".join(notes)
+def settings(load_before: float, load_after: float) -> dict[str, int]:
+    """The sizes of a run, and the machine's load average around it (in hundredths), for the
+    figures' set-up."""
+    return {
+        "load_before": round(load_before * 100),
+        "load_after": round(load_after * 100),
+        "warm_up": WARM_UP,
+        "access": ACCESS_PEOPLE,
+        "no_index": NO_INDEX_PEOPLE,
+        "erasure": ERASURE_PEOPLE,
+        "holder_runs": HOLDER_RUNS,
+        "kept": KEPT,
+        "job_rounds": JOB_ROUNDS,
+        "jobs_per_round": JOBS_PER_ROUND,
+        "job_warm_up": JOB_WARM_UP,
+        "job_budget": round(JOB_BUDGET),
+        "job_least": JOB_LEAST,
+        "dozen_low": DOZEN.start,
+        "dozen_high": DOZEN.stop - 1,
+        "reload": round(RELOAD_ABOVE * 100),
+    }
 
 
 if __name__ == "__main__":
