@@ -152,3 +152,32 @@ def test_an_erasure_that_finds_nothing_says_so_and_forgets_nobody(
     assert not erased
     assert "We found no data about you" in report and "nothing to erase" in report
     assert mail is not None and "found no data" in mail.text and "rewritten" not in mail.text
+
+
+def test_a_landline_shared_with_someone_else_does_not_fail_the_erasure(
+    company: str, tmp_path: Path
+) -> None:
+    """Two people of one household share a phone number: erasing one completes, and the
+    other's row, which still holds the number, is theirs, not residue (one detail alone is
+    not the person)."""
+    engine = create_engine(company)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE users SET phone = :phone WHERE id = :id"),
+            {"phone": PERSON["phone"], "id": OTHER["id"]},
+        )
+    engine.dispose()
+    runtime = make_runtime(tmp_path, declaration_at(company))
+    try:
+        request_id = staff_request(runtime, "erasure", Identity.parse("email", EMAIL))
+        done = runtime.requests.get(request_id)
+    finally:
+        runtime.close()
+    assert done.state is RequestState.COMPLETED, done.failure
+    engine = create_engine(company)
+    with engine.connect() as connection:
+        kept = connection.execute(
+            text("SELECT phone FROM users WHERE id = :id"), {"id": OTHER["id"]}
+        ).scalar_one()
+    engine.dispose()
+    assert kept == PERSON["phone"]

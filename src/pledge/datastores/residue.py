@@ -6,41 +6,55 @@ so a table the plan failed to reach, a row it failed to find, or a value stored 
 it failed to match shows up here. It shares only the matching (``matching``), so that it
 looks for the person the way they are looked for.
 
-What it searches: every declared column of a table that is not under a legal hold, whose
-category is contact data, a name, an official or financial number, for the person's e-mail
-addresses and phone numbers (in every spelling the matching accepts) and for the distinctive
-values the access pass found in their rows (their name, street, other addresses and numbers).
-A row holds a *residue* when it holds one of the person's e-mail addresses or phone numbers,
-or distinctive values of two different kinds (a name and a street). Rows the erasure kept
-because other people's rows point to them are left out.
+What it searches, in every declared table that is not under a legal hold:
 
-What it does not cover: values inside free text, dates and numbers, and a lone distinctive
-value (a name, without anything else of the person beside it).
+- every column that holds e-mail addresses (category ``contact.email``, or an e-mail identity)
+  for the person's addresses, compared as e-mail identities are (case and spaces ignored);
+- the person's *details*, as their rows held them before the erasure, each kind in the columns
+  of its kind: phone numbers (in every spelling the phone matching accepts), names, postal
+  addresses, official and financial numbers, user names.
+
+A row holds a *residue* when it holds one of the person's e-mail addresses, or details of two
+different kinds (a name and a street; a phone number and a name): one detail alone is not the
+person (a namesake, a household's shared landline). Rows the erasure kept because other
+people's rows point to them are left out. The rule is written in SQL, so that only real hits
+come back, and each comparison is the one an index on the column (or on the expression the
+docs name for identity columns) serves.
+
+What it does not cover: values inside free text, dates and numbers, details written in another
+spelling than the person's own rows held them, and a lone detail.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, or_, select
+from sqlalchemy import ColumnElement, Connection, MetaData, Table, and_, not_, or_, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 
 from pledge.datastores import matching
 from pledge.datastores.errors import translate
 from pledge.datastores.sql import column_kind
+from pledge.declaration.datastores import ColumnAnnotation, IdentityKind, MatchKind
 from pledge.declaration.datastores import Datastore as DatastoreDeclaration
-from pledge.declaration.datastores import IdentityKind, MatchKind
 
-SEARCHED = ("contact.", "identity.", "financial.", "account.username")
-"""Categories (by prefix) whose columns are searched."""
+EMAIL = "contact.email"
+PHONE = "phone"
+DETAILS = {
+    "contact.phone": PHONE,
+    "identity.name": "name",
+    "contact.postal_address": "address",
+    "identity.government_id": "official number",
+    "financial.bank_account": "bank account",
+    "financial.payment_card": "payment card",
+    "account.username": "user name",
+}
+"""The categories whose values are the person's details, each of a kind."""
 
-_IDENTITY = "#identity"
-"""What a probe for the person's e-mail addresses and phone numbers is marked with (apart from
-the families of distinctive values, named after categories)."""
-_DISTINCTIVE_LENGTH = 6
-_LIMIT = 2000
+_SHOWN = 50  # rows counted per table at most: the reason says "50 or more"
 
 
 @dataclass(frozen=True)
@@ -49,14 +63,21 @@ class Person:
 
     Args:
         emails: e-mail addresses, normalised (lower case).
-        phones: phone numbers, in E.164.
-        distinctive: values found in the person's rows before the erasure, by the category
-            of the column they were found in.
+        details: per kind (``phone``, ``name``, ``address`` …), the values the person's rows
+            held before the erasure (phone numbers in E.164).
     """
 
     emails: frozenset[str]
-    phones: frozenset[str]
-    distinctive: Mapping[str, frozenset[str]]
+    details: Mapping[str, frozenset[str]]
+
+
+def kind_of(column: ColumnAnnotation) -> str | None:
+    """The kind of detail a column holds (None: not one the search looks at)."""
+    if column.identity is IdentityKind.PHONE:
+        return PHONE
+    if column.identity is IdentityKind.EMAIL or column.category == EMAIL:
+        return EMAIL
+    return DETAILS.get(column.category)
 
 
 def person(
@@ -66,38 +87,33 @@ def person(
     *,
     region: str | None = None,
 ) -> Person:
-    """The person to look for: their identities, and what their rows held before erasure.
-
-    E-mail addresses and phone numbers found in their rows count as identities too.
-    """
+    """The person to look for: their identities, and the details their rows held."""
     emails = {value.strip().lower() for value in identities.get(IdentityKind.EMAIL, ())}
-    phones = set(identities.get(IdentityKind.PHONE, ()))
-    distinctive: dict[str, set[str]] = {}
+    details: dict[str, set[str]] = {PHONE: set(identities.get(IdentityKind.PHONE, ()))}
     for table, found in rows.items():
         annotation = declared.tables.get(table)
         if annotation is None:
             continue
         for column, described in annotation.columns.items():
-            if not described.category.startswith(SEARCHED):
+            kind = kind_of(described)
+            if kind is None:
                 continue
             for row in found:
                 value = row.get(column)
                 if not isinstance(value, str) or not value.strip():
                     continue
-                text = value.strip()
-                if described.category == "contact.email" and "@" in text:
-                    emails.add(text.lower())
-                elif described.category == "contact.phone":
-                    number = matching.e164(text, described.region or region)
+                if kind == EMAIL:
+                    if "@" in value:
+                        emails.add(value.strip().lower())
+                elif kind == PHONE:
+                    number = matching.e164(value, described.region or region)
                     if number is not None:
-                        phones.add(number)
-                elif len(text) >= _DISTINCTIVE_LENGTH and any(char.isalpha() for char in text):
-                    family = described.category.split(".")[0]
-                    distinctive.setdefault(family, set()).add(text.lower())
+                        details[PHONE].add(number)
+                else:
+                    details.setdefault(kind, set()).add(value)  # as stored: an exact copy
     return Person(
         frozenset(emails),
-        frozenset(phones),
-        {family: frozenset(values) for family, values in distinctive.items()},
+        {kind: frozenset(values) for kind, values in details.items() if values},
     )
 
 
@@ -111,7 +127,8 @@ def search(
     region: str | None = None,
     metadata: MetaData | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Where the person still is: table → column → how many rows hold something of theirs.
+    """Where the person still is: table → column → how many rows hold something of theirs
+    (counted up to 50 per table).
 
     Args:
         connection: a connection to the datastore.
@@ -126,9 +143,9 @@ def search(
         name: annotation
         for name, annotation in declared.tables.items()
         if annotation.legal_hold is None
-        and any(column.category.startswith(SEARCHED) for column in annotation.columns.values())
+        and any(kind_of(column) for column in annotation.columns.values())
     }
-    if not searched or not (looked_for.emails or looked_for.phones or looked_for.distinctive):
+    if not searched or not (looked_for.emails or looked_for.details):
         return {}
     try:
         if metadata is None or any(name not in metadata.tables for name in searched):
@@ -141,7 +158,7 @@ def search(
                 metadata.tables[name],
                 annotation.columns,
                 looked_for,
-                set(exclude.get(name, ()) if exclude else ()),
+                list(exclude.get(name, ()) if exclude else ()),
                 region,
             )
             if hits:
@@ -151,72 +168,87 @@ def search(
         raise translate(error, datastore) from None
 
 
+@dataclass(frozen=True)
+class _Probe:
+    """One column compared with the values of one kind."""
+
+    column: str
+    kind: str
+    condition: ColumnElement[bool]
+    values: frozenset[str]
+    phone: bool = False
+
+
 def _search_table(
     connection: Connection,
     table: Table,
-    columns: Mapping[str, Any],
+    columns: Mapping[str, ColumnAnnotation],
     looked_for: Person,
-    exclude: set[tuple[Any, ...]],
+    exclude: list[tuple[Any, ...]],
     region: str | None,
 ) -> dict[str, int]:
-    probes: list[tuple[str, str, Any, frozenset[str]]] = []  # column, what, expression, values
+    dialect = connection.dialect.name
+    probes: list[_Probe] = []
     for name, described in columns.items():
-        if not described.category.startswith(SEARCHED) or name not in table.c:
+        kind = kind_of(described)
+        if kind is None or name not in table.c or column_kind(table.c[name].type) != "text":
             continue
         column = table.c[name]
-        if column_kind(column.type) != "text":
+        if kind == EMAIL:
+            values = looked_for.emails
+            how = MatchKind.IGNORE_CASE
+        elif kind == PHONE:
+            values = frozenset(
+                spelling
+                for number in looked_for.details.get(PHONE, ())
+                for spelling in matching.phone_spellings(number, described.region or region)
+            )
+            how = MatchKind.PHONE
+        else:
+            values = looked_for.details.get(kind, frozenset())
+            how = MatchKind.EXACT
+        if not values:
             continue
-        folded = matching.expression(column, MatchKind.IGNORE_CASE, "text")
-        if looked_for.emails:
-            probes.append((name, _IDENTITY, folded, looked_for.emails))
-        if looked_for.phones:
-            spellings: set[str] = set()
-            for phone in looked_for.phones:
-                spellings |= matching.phone_spellings(phone, described.region or region)
-            digits = matching.expression(column, MatchKind.PHONE, "text")
-            probes.append((name, _IDENTITY, digits, frozenset(spellings)))
-        for family, values in looked_for.distinctive.items():
-            probes.append((name, family, folded, values))
-    probes = [probe for probe in probes if probe[3]]
+        target = matching.expression(column, how, "text")
+        listed = sorted(values)
+        condition = and_(target.in_(listed), matching.exactly(target, dialect).in_(listed))
+        probes.append(_Probe(name, kind, condition, values, phone=how is MatchKind.PHONE))
     if not probes:
         return {}
+    by_kind: dict[str, list[_Probe]] = {}
+    for probe in probes:
+        by_kind.setdefault(probe.kind, []).append(probe)
+    matched = {kind: or_(*(probe.condition for probe in found)) for kind, found in by_kind.items()}
+    rules = [matched[EMAIL]] if EMAIL in matched else []
+    details = [kind for kind in matched if kind != EMAIL]
+    rules += [and_(matched[one], matched[two]) for one, two in itertools.combinations(details, 2)]
+    if not rules:
+        return {}
     key = list(table.primary_key.columns)
-    wanted = [*key, *(table.c[name] for name in dict.fromkeys(probe[0] for probe in probes))]
-    dialect = connection.dialect.name
-    statement = (
-        select(*wanted)
-        .where(
-            or_(
-                *(
-                    matching.exactly(expression, dialect).in_(sorted(values))
-                    for _, _, expression, values in probes
-                )
-            )
+    where: ColumnElement[bool] = or_(*rules)
+    if exclude and key:
+        kept = (
+            key[0].in_([values[0] for values in exclude])
+            if len(key) == 1
+            else tuple_(*key).in_(exclude)
         )
-        .limit(_LIMIT)
-    )
+        where = and_(where, not_(kept))
+    wanted = [*key, *(table.c[name] for name in dict.fromkeys(probe.column for probe in probes))]
     hits: dict[str, int] = {}
-    for row in connection.execute(statement).mappings():
-        if key and tuple(row[column.name] for column in key) in exclude:
-            continue
-        kinds: dict[str, list[str]] = {}
-        for name, what, _, values in probes:
-            value = row.get(name)
-            if not isinstance(value, str):
-                continue
-            if what == _IDENTITY and _identity_hit(value, values):
-                kinds.setdefault(_IDENTITY, []).append(name)
-            elif what != _IDENTITY and value.strip().lower() in values:
-                kinds.setdefault(what, []).append(name)
-        if _IDENTITY in kinds or len(kinds) >= 2:
-            for name in dict.fromkeys(column for names in kinds.values() for column in names):
-                hits[name] = hits.get(name, 0) + 1
+    for row in connection.execute(select(*wanted).where(where).limit(_SHOWN)).mappings():
+        for probe in probes:
+            value = row.get(probe.column)
+            if isinstance(value, str) and _holds(value, probe):
+                hits[probe.column] = hits.get(probe.column, 0) + 1
     return hits
 
 
-def _identity_hit(value: str, values: Iterable[str]) -> bool:
-    folded = value.strip().lower()
-    digits = value
-    for separator in matching.SEPARATORS:
-        digits = digits.replace(separator, "")
-    return folded in values or digits in values
+def _holds(value: str, probe: _Probe) -> bool:
+    if probe.kind == EMAIL:
+        return value.strip().lower() in probe.values
+    if probe.phone:
+        digits = value
+        for separator in matching.SEPARATORS:
+            digits = digits.replace(separator, "")
+        return digits in probe.values
+    return value in probe.values
