@@ -87,7 +87,8 @@ def collect(
             that rows linked to an already rewritten parent are still found.
         columns: ``all`` reads every column the plan shows; ``erasure`` what erasure and its
             verification need (keys, links, rewritten columns, personal values), and only
-            counts the rows of tables it keeps that nothing else needs.
+            counts the rows of the tables it keeps (through subqueries where the kept rows of
+            one table lead to those of another), however many they are.
     """
     reader = _Reader(connection, tables, plan, columns == "all")
     reader.run(reader.by_identity(identities))
@@ -138,7 +139,12 @@ class _Reader:
         self.needed = plan.needed()
         self.rows: dict[str, dict[tuple[Any, ...], Row]] = {step.table: {} for step in plan.steps}
         self.tallies: dict[str, int] = {}
-        self.counted = {step.table for step in plan.steps if self._only_counted(step)}
+        self.quiet = set() if everything else _quiet(plan)
+        self.counted = {
+            step.table
+            for step in plan.steps
+            if self._only_counted(step) or step.table in self.quiet
+        }
 
     def by_identity(
         self, identities: Mapping[IdentityKind, Iterable[str]]
@@ -158,6 +164,8 @@ class _Reader:
     def lookups(
         self, step: Step, parts: Sequence[tuple[Condition, list[Any]]]
     ) -> list[tuple[Step, Statement, dict[str, list[Any]]]]:
+        if step.table in self.quiet:
+            return self._below(step)
         prepared = [
             (condition, self._values(step.table, condition, values)) for condition, values in parts
         ]
@@ -202,6 +210,36 @@ class _Reader:
             dict(self.tallies),
         )
 
+    def _below(self, step: Step) -> list[tuple[Step, Statement, dict[str, list[Any]]]]:
+        """A quiet step's count: the chain of kept tables up to the first one that is read,
+        in subqueries, the read one's values as the parameter."""
+        chain: list[tuple[str, Condition, tuple[str, ...]]] = []
+        wanted: tuple[str, ...] = ()
+        current = step
+        while True:
+            (link,) = current.owners
+            chain.append((current.table, Condition(link.columns, link.match), wanted))
+            wanted = link.other_columns
+            parent = self.plan.step(link.other)
+            if parent.table not in self.quiet:
+                break
+            current = parent
+        chain.reverse()
+        values = self.linked(link.other, link.other_columns, None)
+        top = chain[0][1]
+        prepared = self._values(chain[0][0], top, values)
+        if not prepared:
+            return []
+        statement = (
+            self.tables.count(chain[0][0], (top,))
+            if len(chain) == 1
+            else self.tables.count_below(chain)
+        )
+        return [
+            (step, statement, {"p0": prepared[start : start + CHUNK]})
+            for start in range(0, len(prepared), CHUNK)
+        ]
+
     def _values(self, table: str, condition: Condition, values: list[Any]) -> list[Any]:
         if len(condition.columns) > 1:
             return values
@@ -213,12 +251,8 @@ class _Reader:
     def _reads(self, step: Step) -> tuple[str, ...]:
         if self.everything:
             return step.reads
-        computed = [
-            name
-            for name, how in ((step.erasure.rewrite or {}) if step.erasure else {}).items()
-            if how is not None and how.fixed is None
-        ]
-        wanted = [*step.key, *self.needed.get(step.table, ()), *computed]
+        rewritten = list((step.erasure.rewrite or {}) if step.erasure else {})
+        wanted = [*step.key, *self.needed.get(step.table, ()), *rewritten]
         if not step.kept:
             wanted += step.personal
         return tuple(dict.fromkeys(wanted)) or step.reads
@@ -236,6 +270,39 @@ class _Reader:
             and len(step.owners) <= 1
             and len(step.references) <= 1
         )
+
+
+def _quiet(plan: Plan) -> set[str]:
+    """The kept tables an erasure need not read a row of: found along one owner link only, and
+    whose rows only other such tables are found through. Their rows are counted in one
+    statement each, through subqueries, however many the person has."""
+    candidates = {
+        step.table
+        for step in plan.steps
+        if step.kept
+        and len(step.owners) == 1
+        and not step.identities
+        and not step.references
+        and not step.climbs
+        and len(step.owners[0].columns) == 1
+    }
+    consumers: dict[str, set[str]] = {step.table: set() for step in plan.steps}
+    for step in plan.steps:
+        for link in step.owners:
+            consumers[link.other].add(step.table)
+        for link in step.references:
+            consumers[link.table].add(step.table)
+    for link in plan.prenull:
+        consumers[link.table].add("")
+    quiet = set(candidates)
+    changed = True
+    while changed:
+        changed = False
+        for table in list(quiet):
+            if not consumers[table] <= quiet:
+                quiet.discard(table)
+                changed = True
+    return quiet
 
 
 def _shared(

@@ -16,11 +16,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect, text, types
+from sqlalchemy import (
+    Connection,
+    Engine,
+    MetaData,
+    bindparam,
+    create_engine,
+    event,
+    inspect,
+    text,
+    types,
+)
 from sqlalchemy import Table as SqlTable
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from pledge.datastores.errors import translate
 from pledge.datastores.model import INTEGER, NUMBER, OTHER, TEXT, Column, ForeignKey, Schema, Table
 from pledge.errors import DatastoreError
 
@@ -193,6 +204,36 @@ class SqlDatastore:
             if table.name not in parents
         )
 
+    def fingerprint(self, names: Iterable[str]) -> str:
+        """A digest of what a plan of the tables ``names`` depends on: their columns (name,
+        type, nullability) and every key and foreign key on or into them. Equal digests mean
+        an earlier plan still holds; one catalogue query, far cheaper than reflecting.
+
+        Raises:
+            DatastoreError: the database cannot be reached or read.
+        """
+        engine = self.engine
+        wanted = sorted(set(names))
+        if engine.dialect.name == "sqlite":
+            self._refuse_missing_sqlite_file(engine.url)
+        try:
+            with engine.connect() as connection:
+                dialect = connection.dialect.name
+                if dialect == "sqlite":
+                    # SQLite counts every change of its schema.
+                    found = connection.exec_driver_sql("PRAGMA schema_version").scalar()
+                    return f"sqlite:{found}"
+                if dialect == "postgresql":
+                    query = text(_FINGERPRINT["postgresql"])
+                else:
+                    query = text(_FINGERPRINT["mysql"]).bindparams(
+                        bindparam("names", expanding=True)
+                    )
+                found = connection.execute(query, {"names": wanted}).scalar()
+                return f"{dialect}:{found}"
+        except SQLAlchemyError as error:
+            raise translate(error, self.name) from None
+
     def close(self) -> None:
         """Release the engine's connections."""
         if self._engine is not None:
@@ -208,6 +249,48 @@ class SqlDatastore:
                 f"datastore '{self.name}' is unreachable at {shown(url)}: no such file",
                 transient=True,
             )
+
+
+_FINGERPRINT = {
+    "postgresql": """
+        WITH named AS (
+            SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = current_schema() AND c.relname = ANY(:names)
+        )
+        SELECT md5(coalesce(string_agg(part, ',' ORDER BY part), '')) FROM (
+            SELECT a.attrelid::regclass::text || '.' || a.attname || ':' || a.atttypid::text
+                   || ':' || a.atttypmod::text || ':' || a.attnotnull::text AS part
+            FROM pg_attribute a
+            WHERE a.attrelid IN (SELECT oid FROM named) AND a.attnum > 0 AND NOT a.attisdropped
+            UNION ALL
+            SELECT con.conname || ':' || con.contype::text || ':' || con.conrelid::regclass::text
+                   || ':' || con.confrelid::regclass::text || ':' || con.confdeltype::text
+                   || ':' || coalesce(con.conkey::text, '')
+                   || ':' || coalesce(con.confkey::text, '')
+            FROM pg_constraint con
+            WHERE con.contype IN ('p', 'u', 'f') AND (
+                con.conrelid IN (SELECT oid FROM named) OR con.confrelid IN (SELECT oid FROM named)
+                OR con.confrelid IN (
+                    SELECT inhparent FROM pg_inherits WHERE inhrelid IN (SELECT oid FROM named)
+                )
+            )
+        ) parts
+    """,
+    "mysql": """
+        SELECT MD5(CONCAT(
+            (SELECT COALESCE(GROUP_CONCAT(CONCAT_WS(':', TABLE_NAME, COLUMN_NAME, COLUMN_TYPE,
+                IS_NULLABLE, COLUMN_KEY) ORDER BY TABLE_NAME, COLUMN_NAME), '')
+             FROM information_schema.COLUMNS
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN :names),
+            '|',
+            (SELECT COALESCE(GROUP_CONCAT(CONCAT_WS(':', r.CONSTRAINT_NAME, r.TABLE_NAME,
+                r.REFERENCED_TABLE_NAME, r.DELETE_RULE) ORDER BY r.CONSTRAINT_NAME), '')
+             FROM information_schema.REFERENTIAL_CONSTRAINTS r
+             WHERE r.CONSTRAINT_SCHEMA = DATABASE()
+               AND (r.TABLE_NAME IN :names OR r.REFERENCED_TABLE_NAME IN :names))
+        ))
+    """,
+}
 
 
 def column_kind(kind: types.TypeEngine[Any]) -> str:

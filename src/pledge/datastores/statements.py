@@ -164,6 +164,34 @@ class Tables:
             conditions,
         )
 
+    def count_below(self, chain: Sequence[tuple[str, Condition, tuple[str, ...]]]) -> Select[Any]:
+        """``SELECT count(*)`` of the last table of ``chain``, each table's rows found by the
+        values of the one before it in a subquery, the first by ``p0``: the rows a table holds
+        under kept rows, counted without reading a key of them.
+
+        Args:
+            chain: from the top: a table, its condition (its columns, compared with the values
+                of the previous table), and the columns the next table is found by.
+        """
+        key = ("count_below", tuple((table, condition) for table, condition, _ in chain))
+
+        def build() -> Select[Any]:
+            table, condition, wanted = chain[0]
+            found: Any = select(*(self._tables[table].c[name] for name in wanted)).where(
+                self.clause(table, (condition,))
+            )
+            for table, condition, wanted in chain[1:]:
+                source = self._tables[table]
+                columns = [source.c[name] for name in condition.columns]
+                within = columns[0].in_(found) if len(columns) == 1 else tuple_(*columns).in_(found)
+                if wanted:
+                    found = select(*(source.c[name] for name in wanted)).where(within)
+                else:
+                    found = select(func.count().label("rows")).select_from(source).where(within)
+            return cast(Select[Any], found)
+
+        return self._cached(key, build, (chain[0][1],))
+
     def delete(self, table: str, conditions: tuple[Condition, ...]) -> Statement:
         """``DELETE FROM table WHERE`` :meth:`clause`."""
         return self._cached(
@@ -304,7 +332,7 @@ class Tables:
         found = self._statements.get(key)
         if found is None:
             found = self._statements[key] = build()
-            if not self.arrays or any(len(condition.columns) > 1 for condition in conditions):
+            if not self.arrays:
                 self._expanding.add(id(found))
         return cast(_S, found)
 
@@ -317,9 +345,15 @@ class Tables:
         compiled = self._compiled.get(id(statement))
         if compiled is None:
             compiled = self._compiled[id(statement)] = statement.compile(dialect=connection.dialect)
+        values = {**compiled.params, **parameters}
+        for name, rows in parameters.items():
+            if f"{name}_0" in compiled.params:  # a composite key's rows, one array per column
+                for index, column in enumerate(zip(*rows, strict=True) if rows else ()):
+                    values[f"{name}_{index}"] = list(column)
+                del values[name]
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(compiled.string, {**compiled.params, **parameters})
+            cursor.execute(compiled.string, values)
         except BaseException:
             cursor.close()
             raise
@@ -330,6 +364,14 @@ class Tables:
         name = f"p{index}"
         if len(condition.columns) > 1:
             columns = [source.c[column] for column in condition.columns]
+            if self.arrays:
+                # One array per column, zipped back into rows on the server: the statement's
+                # text stays the same, so it too goes out in pipelines.
+                arrays = [
+                    func.unnest(bindparam(f"{name}_{index}", type_=ARRAY(_element(column))))
+                    for index, column in enumerate(columns)
+                ]
+                return tuple_(*columns).in_(select(*arrays))
             return tuple_(*columns).in_(bindparam(name, expanding=True))
         column = source.c[condition.columns[0]]
         kind = column_kind(column.type)
@@ -337,8 +379,7 @@ class Tables:
         if self.arrays:
             # Text values go as plain text (a column's own collation would clash with the byte
             # comparison beside it); other values in the column's type.
-            element = String() if kind == TEXT else column.type
-            values = bindparam(name, type_=ARRAY(element))
+            values = bindparam(name, type_=ARRAY(_element(column)))
             found = target == any_(values)
             if kind == TEXT:
                 found = and_(found, matching.exactly(target, self.dialect) == any_(values))
@@ -347,6 +388,12 @@ class Tables:
         if kind == TEXT:
             return and_(target.in_(values), matching.exactly(target, self.dialect).in_(values))
         return target.in_(values)
+
+
+def _element(column: Any) -> Any:
+    """The type of an array of the column's values: text goes as plain text (a column's own
+    collation would clash with the byte comparison beside it), the rest in the column's type."""
+    return String() if column_kind(column.type) == TEXT else column.type
 
 
 def _rows(cursor: Any) -> list[Row]:

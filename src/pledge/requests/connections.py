@@ -37,7 +37,19 @@ class DatastoreConnections:
         self.declaration = declaration
         self.connect = connect or long_lived
         self._stores: dict[str, Datastore] = {}
+        self._planned: dict[str, Opened] = {}
         self._lock = threading.Lock()
+
+    def planned(self, name: str, fingerprint: str) -> Opened | None:
+        """The datastore as an earlier job opened it, if its schema is still the same."""
+        with self._lock:
+            found = self._planned.get(name)
+        return found if found is not None and found.fingerprint == fingerprint else None
+
+    def keep(self, opened: Opened) -> None:
+        """Keep a datastore's plan and tables for the next jobs, while the schema holds."""
+        with self._lock:
+            self._planned[opened.name] = opened
 
     def store(self, name: str, url: str) -> Datastore:
         """The connector of datastore ``name``, opened once and kept for every job."""
@@ -55,18 +67,21 @@ class DatastoreConnections:
         """Release the datastores' connections."""
         with self._lock:
             stores, self._stores = list(self._stores.values()), {}
+            self._planned = {}
         for store in stores:
             store.close()
 
 
 @dataclass(frozen=True)
 class Opened:
-    """A datastore opened for a job: its connector, its plan and the plan's tables."""
+    """A datastore opened for a job: its connector, its plan and the plan's tables (with the
+    statements compiled for them), and the schema's fingerprint they were built on."""
 
     name: str
     store: SqlDatastore
     plan: Plan
     tables: Tables
+    fingerprint: str = ""
 
 
 def long_lived(name: str, url: str) -> SqlDatastore:
@@ -77,9 +92,10 @@ def long_lived(name: str, url: str) -> SqlDatastore:
 
 
 class OpenedDatastores:
-    """The datastores of one job (or dry run): each reflected and planned once, on first use,
-    so that a job's steps share one look at the schema, and every job sees the schema as it
-    is when it starts.
+    """The datastores of one job (or dry run): each planned on first use, so that a job's steps
+    share one look at the schema, and every job sees the schema as it is when it starts. A
+    plan is kept across jobs (with its statements, compiled once) for as long as the schema's
+    fingerprint (one catalogue query) stays the same; any change reflects and plans anew.
 
     Args:
         connections: the connectors.
@@ -111,14 +127,20 @@ class OpenedDatastores:
             store = self.connections.store(name, declared.url)
             if not isinstance(store, SqlDatastore):
                 raise DatastoreError(f"datastore '{name}' cannot run queries")
-            region = self.connections.declaration.controller.country
-            plan = build_plan(name, store.reflect(only=declared.tables), declared, region=region)
-            try:
-                with store.engine.connect() as connection:
-                    tables = Tables(connection, plan.tables_used(), name, store.metadata)
-            except SQLAlchemyError as error:
-                raise translate(error, name) from None
-            found = self._opened[name] = Opened(name, store, plan, tables)
+            fingerprint = store.fingerprint(declared.tables)
+            found = self.connections.planned(name, fingerprint)
+            if found is None:
+                region = self.connections.declaration.controller.country
+                schema = store.reflect(only=declared.tables)
+                plan = build_plan(name, schema, declared, region=region)
+                try:
+                    with store.engine.connect() as connection:
+                        tables = Tables(connection, plan.tables_used(), name, store.metadata)
+                except SQLAlchemyError as error:
+                    raise translate(error, name) from None
+                found = Opened(name, store, plan, tables, fingerprint)
+                self.connections.keep(found)
+            self._opened[name] = found
         if strict and found.plan.problems:
             raise PlanRefused(name, found.plan.problems)
         return found

@@ -277,7 +277,9 @@ class RequestSteps:
         region = self.declaration.controller.country
         declared = self.declaration.datastores[name]
         with opened.store.engine.connect() as connection:
-            after = collect(connection, opened.tables, plan, identities, known=found)
+            after = collect(
+                connection, opened.tables, plan, identities, known=found, columns="erasure"
+            )
             again = reread(connection, opened.tables, plan, found)
             left = residue(plan, found, after, again)
             person = outsider.person(identities, declared, found.rows, region=region)
