@@ -202,3 +202,27 @@ def test_a_key_revoked_in_another_process_stops_working_here_at_once(url: str) -
     finally:
         elsewhere.dispose()
         server.close()
+
+
+def test_the_feed_tells_each_change_once(tmp_path: Path) -> None:
+    """A feed reads a little behind its last row (PostgreSQL may commit a sequence out of
+    order) but tells each change once: caches are not cleared again at every look."""
+    from pledge.store.changes import SUBJECT, ChangeFeed, Listeners, announce
+
+    database = Database(f"sqlite:///{tmp_path / 'pledge.db'}")
+    database.upgrade()
+    heard: list[tuple[str, str]] = []
+    listeners = Listeners()
+    listeners.add(lambda kind, ref: heard.append((kind, ref)))
+    try:
+        feed = ChangeFeed(database, listeners)
+        with database.transaction() as connection:
+            announce(connection, None, SUBJECT, ["a"])
+        assert feed.catch_up() == 1
+        with database.transaction() as connection:
+            announce(connection, None, SUBJECT, ["b"])
+        assert feed.catch_up() == 1
+        assert feed.catch_up() == 0
+        assert heard == [(SUBJECT, "a"), (SUBJECT, "b")]
+    finally:
+        database.dispose()

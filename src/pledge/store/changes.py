@@ -122,6 +122,7 @@ class ChangeFeed:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last = 0
+        self._told: set[int] = set()
         self._pruned = dt.datetime.min.replace(tzinfo=dt.UTC)
 
     def start(self) -> None:
@@ -131,6 +132,11 @@ class ChangeFeed:
         try:
             with self.database.read() as connection:
                 self._last = int(connection.execute(select(func.max(changes.c.seq))).scalar() or 0)
+                self._told = set(
+                    connection.execute(
+                        select(changes.c.seq).where(changes.c.seq > self._last - _LOOK_BACK)
+                    ).scalars()
+                )
         except StoreUnavailable:
             self._last = 0
         self._stop.clear()
@@ -153,11 +159,16 @@ class ChangeFeed:
                 .where(changes.c.seq > self._last - _LOOK_BACK)
                 .order_by(changes.c.seq)
             ).all()
-        fresh = [row for row in rows if row.seq > self._last]
-        for row in rows:
+        # Rows a little behind the last one read are read again (a sequence's numbers may
+        # commit out of order on PostgreSQL), but each change is told once.
+        fresh = [row for row in rows if row.seq not in self._told]
+        for row in fresh:
             self.listeners.tell(row.kind, row.ref)
         if rows:
             self._last = max(self._last, rows[-1].seq)
+        self._told = {row.seq for row in rows} | {
+            seq for seq in self._told if seq > self._last - _LOOK_BACK
+        }
         self._prune()
         return len(fresh)
 
