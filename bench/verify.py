@@ -79,7 +79,11 @@ def fill(database: Database, events: int, per_subject: int = 10) -> None:
                     "action": f"consent.{row['decision']}",
                     "subject_id": subject_id,
                     "purpose": row["purpose"],
-                    "details": json.dumps({"seq": seq}, separators=(",", ":")),
+                    "details": json.dumps(  # as the ledger records a decision
+                        {"channel": "api", "event_id": row["id"], "seq": seq},
+                        sort_keys=True,
+                        separators=(",", ":"),
+                    ),
                 }
                 audit_hash = record_hash(audit_previous, audit_content(entry))
                 batch_audit.append({**entry, "prev_hash": audit_previous, "hash": audit_hash})

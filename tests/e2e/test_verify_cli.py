@@ -1,13 +1,16 @@
-"""``pledge verify`` and ``pledge checkpoint`` end to end, on a SQLite store."""
+"""``pledge verify`` and ``pledge checkpoint`` end to end: on a SQLite store, and on both
+backends for malformed rows and checkpoints exported to a file."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from typer.testing import CliRunner
 
 from pledge import loads
@@ -114,3 +117,165 @@ def test_verify_on_a_database_without_the_schema_is_a_usage_error(
     result = CliRunner().invoke(app, ["checkpoint"])
     assert result.exit_code == 2
     assert "pledge db upgrade" in result.stderr
+
+
+# --- on both backends: malformed rows, exported checkpoints -------------------------------------
+
+SECRET = base64.b64encode(hashlib.sha256(b"this installation").digest()).decode()
+OTHER_SECRET = base64.b64encode(hashlib.sha256(b"another installation").digest()).decode()
+
+
+@pytest.fixture
+def backend_url(
+    store: Database, clean_yaml: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """A store on SQLite or PostgreSQL with one subject and two decisions, its master key set."""
+    subjects = Subjects(store, Keyring(os.urandom(32)))
+    ledger = ConsentLedger(store, loads(clean_yaml), subjects)
+    ann = subjects.create([], actor="test")
+    ledger.grant(ann, "newsletter", channel="form", actor="signup")
+    ledger.withdraw(ann, "newsletter", channel="form", actor="settings")
+    ledger.close()
+    url = store.url.render_as_string(hide_password=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PLEDGE_DATABASE_URL", url)
+    monkeypatch.setenv("PLEDGE_SECRET_KEY", SECRET)
+    return url
+
+
+def run_sql(url: str, statement: str) -> None:
+    """Change the store behind Pledge's back."""
+    database = Database(url)
+    with database.transaction() as connection:
+        connection.execute(text(statement))
+    database.dispose()
+
+
+def test_verify_names_a_malformed_row_and_exits_1_without_a_traceback(backend_url: str) -> None:
+    """SQLite holds a seq of 'abc' and a time of 'garbage'; PostgreSQL refuses those but holds
+    details that are not JSON and a time of 'infinity'. Each is named; none crashes verify."""
+    if backend_url.startswith("sqlite"):
+        run_sql(backend_url, "UPDATE consent_events SET seq = 'abc' WHERE seq = 2")
+        run_sql(backend_url, "UPDATE audit_events SET occurred_at = 'garbage' WHERE seq = 2")
+        expected = ["malformed: seq 'abc' is not a whole number", "occurred_at 'garbage'"]
+    else:
+        run_sql(backend_url, "UPDATE audit_events SET details = '{oops' WHERE seq = 2")
+        run_sql(backend_url, "UPDATE consent_events SET occurred_at = 'infinity' WHERE seq = 2")
+        expected = ["details '{oops' is not JSON", "occurred_at 'infinity' is not a time"]
+    result = CliRunner().invoke(app, ["verify"])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    for words in expected:
+        assert words in result.stdout
+    assert "audit_events: seq 2: malformed:" in result.stdout
+
+
+def test_checkpoint_export_writes_a_signed_file_that_verify_checks_against(
+    backend_url: str, tmp_path: Path
+) -> None:
+    """The round trip: export, then verify against the file, which names its key."""
+    exported = tmp_path / "outside" / "checkpoint-1.json"
+    sealed = CliRunner().invoke(app, ["checkpoint", "--export", str(exported)])
+    assert sealed.exit_code == 0, sealed.output
+    assert sealed.stdout.startswith("checkpoint 1 sealed: 1 subject")
+    assert f"wrote {exported}" in sealed.stderr
+    document = json.loads(exported.read_text())
+    assert document["checkpoint"]["seq"] == 1 and len(document["heads"]) == 1
+    result = CliRunner().invoke(app, ["verify", "--against", str(exported)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("ok: 2 consent events of 1 subject, 1 checkpoint")
+    assert lines[1].startswith(f"ok: nothing sealed in checkpoint 1 of {exported} is missing")
+    assert document["public_key"] in lines[1]
+
+
+def test_verify_against_a_tampered_file_fails_its_signature_and_exits_1(
+    backend_url: str, tmp_path: Path
+) -> None:
+    """One character of a sealed head changed in the file: the signature no longer holds."""
+    exported = tmp_path / "checkpoint.json"
+    CliRunner().invoke(app, ["checkpoint", "--export", str(exported)])
+    document = json.loads(exported.read_text())
+    head = document["heads"][0]
+    document["heads"][0] = head[:-1] + ("0" if head[-1] != "0" else "1")
+    exported.write_text(json.dumps(document))
+    result = CliRunner().invoke(app, ["verify", "--against", str(exported), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    problems = {(problem["table"], problem["record"]) for problem in report["problems"]}
+    assert ("checkpoint file", "signature") in problems
+    assert report["against"]["checkpoint"] == 1
+
+
+def test_verify_against_the_file_catches_every_checkpoint_deleted(
+    backend_url: str, tmp_path: Path
+) -> None:
+    """Checkpoints deleted from the database are named from the file (and, inside the
+    database, by their checkpoint.sealed events)."""
+    exported = tmp_path / "checkpoint.json"
+    CliRunner().invoke(app, ["checkpoint", "--export", str(exported)])
+    run_sql(backend_url, "DELETE FROM checkpoint_heads")
+    run_sql(backend_url, "DELETE FROM checkpoints")
+    result = CliRunner().invoke(app, ["verify", "--against", str(exported)])
+    assert result.exit_code == 1, result.output
+    assert "checkpoints: checkpoint 1: in the exported file, no longer in the database" in (
+        result.stdout
+    )
+    assert "records checkpoint 1 sealed, which is no longer in checkpoints" in result.stdout
+
+
+def test_verify_against_a_file_signed_by_another_installation_exits_1(
+    backend_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With PLEDGE_SECRET_KEY set, the file's key must be this installation's."""
+    exported = tmp_path / "checkpoint.json"
+    CliRunner().invoke(app, ["checkpoint", "--export", str(exported)])
+    monkeypatch.setenv("PLEDGE_SECRET_KEY", OTHER_SECRET)
+    result = CliRunner().invoke(app, ["verify", "--against", str(exported)])
+    assert result.exit_code == 1, result.output
+    assert "checkpoint file: signature: signed with key" in result.stdout
+    assert "not this installation's key" in result.stdout
+
+
+def test_verify_against_without_the_master_key_says_the_key_was_not_checked(
+    backend_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without PLEDGE_SECRET_KEY the signature is checked, the key's owner is not; it says so."""
+    exported = tmp_path / "checkpoint.json"
+    CliRunner().invoke(app, ["checkpoint", "--export", str(exported)])
+    monkeypatch.delenv("PLEDGE_SECRET_KEY")
+    result = CliRunner().invoke(app, ["verify", "--against", str(exported)])
+    assert result.exit_code == 0, result.output
+    assert "whether the file's key is this installation's was not checked" in result.stderr
+    assert not (tmp_path / ".pledge" / "secret.key").exists()  # verify generates no key
+
+
+def test_verify_against_a_missing_file_is_a_usage_error(store_url: str, tmp_path: Path) -> None:
+    """A file that cannot be read: status 2 and the reason."""
+    result = CliRunner().invoke(app, ["verify", "--against", str(tmp_path / "nowhere.json")])
+    assert result.exit_code == 2
+    assert "cannot read" in result.stderr
+
+
+def test_checkpoint_export_needs_the_master_key_in_production(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signing key comes from PLEDGE_SECRET_KEY: none, no export, nothing sealed."""
+    monkeypatch.setenv("PLEDGE_ENV", "production")
+    result = CliRunner().invoke(app, ["checkpoint", "--export", str(tmp_path / "c.json")])
+    assert result.exit_code == 2
+    assert "no secret key" in result.stderr
+    verified = CliRunner().invoke(app, ["verify"])
+    assert "0 checkpoints" in verified.stdout
+
+
+def test_checkpoint_export_to_a_file_that_cannot_be_written_seals_nothing(
+    backend_url: str, tmp_path: Path
+) -> None:
+    """The file is opened before the checkpoint is sealed: status 2, and no checkpoint."""
+    (tmp_path / "taken").write_text("a file, not a folder")
+    result = CliRunner().invoke(app, ["checkpoint", "--export", str(tmp_path / "taken" / "c.json")])
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr
+    assert "0 checkpoints" in CliRunner().invoke(app, ["verify"]).stdout

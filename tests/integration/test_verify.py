@@ -6,13 +6,17 @@ someone with database access could), and checks that verification names the brok
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from sqlalchemy import delete, select, update
+from tests.integration.tampering import (
+    Recorded,
+    broken,
+    record_small_ledger,
+    truncate_audit_trail,
+)
 
 from pledge.consent.checks import snapshot
-from pledge.consent.proof import Problem, VerifyReport, seal_checkpoint, verify
+from pledge.consent.proof import seal_checkpoint, verify
 from pledge.consent.service import ConsentLedger
 from pledge.store.database import Database
 from pledge.store.tables import (
@@ -34,35 +38,10 @@ def database(store: Database) -> Database:
     return store
 
 
-@dataclass
-class Recorded:
-    """Two subjects with a few decisions each: ann (4 events) and bob (2 events)."""
-
-    ann: str
-    bob: str
-
-
 @pytest.fixture
 def recorded(ledger: ConsentLedger, subjects: Subjects) -> Recorded:
     """A small, valid ledger."""
-    ann = subjects.create([Identity.parse("account", "ann")], actor="test")
-    bob = subjects.create([Identity.parse("account", "bob")], actor="test")
-    ledger.grant(ann, "newsletter", channel="form", actor="signup")
-    ledger.grant(ann, "analytics", channel="banner", actor="banner")
-    ledger.withdraw(ann, "newsletter", channel="form", actor="settings")
-    ledger.refuse(ann, "personalised_ads", channel="banner", actor="banner")
-    ledger.grant(bob, "newsletter", channel="api", actor="crm")
-    ledger.withdraw(bob, "newsletter", channel="api", actor="crm")
-    return Recorded(ann=ann, bob=bob)
-
-
-def broken(report: VerifyReport, table: str, record: str) -> Problem:
-    """The problem reported for ``record`` in ``table`` (fails when there is none)."""
-    assert not report.ok, "verify found nothing wrong"
-    for problem in report.problems:
-        if problem.table == table and problem.record == record:
-            return problem
-    raise AssertionError(f"no problem for {table} {record}; found {report.problems}")
+    return record_small_ledger(ledger, subjects)
 
 
 def test_an_untouched_store_verifies(recorded: Recorded, database: Database) -> None:
@@ -75,7 +54,8 @@ def test_an_untouched_store_verifies(recorded: Recorded, database: Database) -> 
     assert report.counts["consent_events"] == 6
     assert report.counts["checkpoints"] == 1
     assert report.counts["checkpoint_heads"] == 2
-    assert report.counts["audit_events"] == 2 + 6  # two subjects created, six decisions
+    # two subjects created, six decisions, one checkpoint sealed
+    assert report.counts["audit_events"] == 2 + 6 + 1
 
 
 def test_an_empty_store_verifies(database: Database) -> None:
@@ -231,12 +211,7 @@ def test_truncating_the_audit_trail_and_its_head_is_detected_by_the_checkpoint(
 ) -> None:
     """A checkpoint remembers the audit head it sealed."""
     sealed = seal_checkpoint(database)
-    with database.transaction() as connection:
-        connection.execute(delete(audit_events).where(audit_events.c.seq == sealed.audit_seq))
-        previous = connection.execute(
-            select(audit_events.c.hash).where(audit_events.c.seq == sealed.audit_seq - 1)
-        ).scalar_one()
-        connection.execute(update(audit_head).values(seq=sealed.audit_seq - 1, hash=previous))
+    truncate_audit_trail(database, sealed.audit_seq)
     problem = broken(verify(database), "checkpoints", "checkpoint 1")
     assert "audit trail was truncated" in problem.problem
 
@@ -276,7 +251,7 @@ def test_checkpoints_chain_to_each_other_and_seal_the_heads(
     second = seal_checkpoint(database)
     assert (first.seq, second.seq) == (1, 2)
     assert second.prev_hash == first.hash
-    assert second.audit_seq == first.audit_seq + 1
+    assert second.audit_seq == first.audit_seq + 2  # the first's checkpoint.sealed, the grant
     assert second.consent_root != first.consent_root
     assert first.subjects == second.subjects == 2
     assert verify(database).ok

@@ -4,7 +4,8 @@ store, its proofs, its server and its keys."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -32,13 +33,31 @@ def verify(
     output_format: Annotated[
         CheckFormat, typer.Option("--format", help="text for people, json for machines.")
     ] = CheckFormat.TEXT,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            metavar="FILE",
+            help="A checkpoint exported with 'pledge checkpoint --export': prove nothing it"
+            " sealed was removed since.",
+        ),
+    ] = None,
 ) -> None:
     """Verify the consent ledger, its checkpoints and the audit trail; exit 1 on any break."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 
+    from pledge.consent.export import read_export
     from pledge.consent.proof import verify as verify_store
     from pledge.errors import StoreUnavailable
 
+    exported, installation_key = None, None
+    if against is not None:
+        try:
+            text = against.read_text(encoding="utf-8", errors="replace")
+        except OSError as error:
+            usage(f"{against}: cannot read ({error.strerror})")
+        installation_key = _installation_key()
+        exported = read_export(text, installation_key)
     database = existing_store()
     try:
         columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -50,13 +69,16 @@ def verify(
                     stages[stage] = bar.add_task(stage, total=total)
                 bar.update(stages[stage], completed=done, total=max(total, done))
 
-            report = verify_store(database, progress=show)
+            report = verify_store(database, progress=show, against=exported)
     except StoreUnavailable as error:
         usage(str(error))
     finally:
         database.dispose()
     if output_format is CheckFormat.JSON:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+        document = report.to_dict()
+        if exported is not None:
+            document["against"] = {"checkpoint": exported.seq, "public_key": exported.public_key}
+        typer.echo(json.dumps(document, indent=2))
     elif report.ok:
         counts = report.counts
         typer.echo(
@@ -65,6 +87,12 @@ def verify(
             f" {plural(counts['checkpoints'], 'checkpoint')},"
             f" {plural(counts['audit_events'], 'audit event')} verified"
         )
+        if exported is not None:
+            typer.echo(
+                f"ok: nothing sealed in checkpoint {exported.seq} of {against} is missing"
+                f" ({plural(counts.get('exported_heads', 0), 'chain head')}; signed with key"
+                f" {exported.public_key})"
+            )
     else:
         typer.echo(f"first broken record: {report.first}")
         for problem in report.problems[1:]:
@@ -73,7 +101,35 @@ def verify(
         if hidden:
             typer.echo(f"… and {plural(hidden, 'more problem')}")
         err.print(f"[red]{plural(report.problem_count, 'problem')} found[/red]")
+    if exported is not None and exported.public_key and installation_key is None:
+        err.print(
+            "note: PLEDGE_SECRET_KEY is not set, so whether the file's key is this"
+            " installation's was not checked: compare it with a copy kept apart",
+            markup=False,
+        )
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _installation_key() -> str | None:
+    """This installation's checkpoint public key, when its master key is at hand.
+
+    Only a key that is set (``PLEDGE_SECRET_KEY``, ``PLEDGE_SECRET_KEY_FILE``, or in
+    development the key file already there) is read: verifying never generates one.
+    """
+    import os
+
+    from pledge.config import DEFAULT_KEY_FILE
+    from pledge.consent.export import public_key
+    from pledge.errors import ConfigError
+
+    try:
+        settings = Settings.from_env()
+        configured = "PLEDGE_SECRET_KEY" in os.environ or os.environ.get("PLEDGE_SECRET_KEY_FILE")
+        if not configured and not (settings.development and DEFAULT_KEY_FILE.exists()):
+            return None
+        return public_key(settings.with_secret().secret_key)
+    except ConfigError as error:
+        usage(str(error))
 
 
 @app.command()
@@ -81,18 +137,52 @@ def checkpoint(
     output_format: Annotated[
         CheckFormat, typer.Option("--format", help="text for people, json for machines.")
     ] = CheckFormat.TEXT,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            metavar="FILE",
+            help="Also write the checkpoint, signed, with every head it sealed, to FILE (keep"
+            " it outside Pledge's database).",
+        ),
+    ] = None,
 ) -> None:
     """Seal a checkpoint of every consent chain head and the audit head."""
-    from pledge.consent.proof import seal_checkpoint
-    from pledge.errors import StoreUnavailable
+    from pledge.consent.checkpoints import Head
+    from pledge.consent.export import export_document
+    from pledge.consent.proof import seal_checkpoint, seal_checkpoint_with_heads
+    from pledge.errors import ConfigError, StoreUnavailable
 
+    master_key, handle = None, None
+    if export is not None:
+        try:
+            settings = Settings.from_env().with_secret()
+        except ConfigError as error:
+            usage(str(error))
+        master_key = settings.secret_key
+        for note in settings.notes:
+            err.print(note, markup=False)
     database = existing_store()
     try:
-        sealed = seal_checkpoint(database)
+        # Opened before sealing: a file that cannot be written seals nothing.
+        if export is not None:
+            handle = _open_for_writing(export)
+        heads: list[Head] = []
+        if master_key is None:
+            sealed = seal_checkpoint(database, actor="cli")
+        else:
+            sealed, heads = seal_checkpoint_with_heads(database, actor="cli")
     except StoreUnavailable as error:
+        if handle is not None and export is not None:
+            handle.close()
+            export.unlink(missing_ok=True)
         usage(str(error))
     finally:
         database.dispose()
+    if handle is not None and master_key is not None:
+        with handle:
+            handle.write(export_document(sealed, heads, master_key))
+        err.print(f"wrote {export}", markup=False)
     if output_format is CheckFormat.JSON:
         typer.echo(json.dumps(sealed.to_dict(), indent=2))
     else:
@@ -100,6 +190,15 @@ def checkpoint(
             f"checkpoint {sealed.seq} sealed: {plural(sealed.subjects, 'subject')},"
             f" audit seq {sealed.audit_seq}, hash {sealed.hash}"
         )
+
+
+def _open_for_writing(path: Path) -> TextIO:
+    """``path`` opened for writing (UTF-8), its folder made; a usage error when it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("w", encoding="utf-8")
+    except OSError as error:
+        usage(f"{path}: cannot write ({error.strerror or error})")
 
 
 # --- the API server, its keys, its store and the master key ------------------------------------
