@@ -2,7 +2,8 @@
 
 Every operation is called with generated valid and invalid requests, at most
 ``MAX_EXAMPLES`` of each kind per operation so that the run stays well under a minute,
-authenticated with an admin key on a real SQLite store seeded with a subject. Only
+authenticated with an admin key on a real store seeded with a subject, once on SQLite and
+once on PostgreSQL (whose integer columns refuse what SQLite's take). Only
 ``not_a_server_error`` decides: a 5xx fails the test. (Schemathesis' pytest plugin cannot
 load a schema from a fixture under pytest 9, so the test drives each operation's Hypothesis
 strategy itself.)
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
+from tests.backends import BACKENDS, empty_postgres
 from tests.e2e.api_support import API, client, key, runtime
 
 from pledge.app import Runtime
@@ -33,10 +35,17 @@ MAX_EXAMPLES = 25
 Seeded = tuple[Runtime, dict[str, str], str]
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Seeded]:
     """A runtime with one subject who granted the newsletter, admin headers, the subject."""
-    built = runtime(tmp_path_factory.mktemp("schemathesis"), public_rate_limit=1_000_000)
+    changes: dict[str, Any] = {"public_rate_limit": 1_000_000}
+    if request.param == "postgresql":
+        store = empty_postgres(request.getfixturevalue("postgres_url"))
+        changes["database_url"] = store.url.render_as_string(hide_password=False)
+        store.dispose()
+    built = runtime(tmp_path_factory.mktemp("schemathesis"), **changes)
     headers = key(built, "admin")
     api = client(built)
     body = {"identities": [{"kind": "email", "value": "ann@example.com"}]}

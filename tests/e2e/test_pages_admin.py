@@ -16,6 +16,7 @@ from pledge.app import Runtime, build_runtime
 from pledge.enforcement import audit
 from pledge.enforcement.audit import AuditFilter
 from pledge.notify.mail import MailOutbox
+from pledge.store.database import Database
 from pledge.subjects.model import Identity
 
 
@@ -152,6 +153,37 @@ def test_the_audit_trail_filters_and_verifies(built: Runtime) -> None:
     verified = post(browser, "/admin/audit/verify", {}, form_page="/admin/audit")
     assert verified.status_code == 200
     assert "No record was edited or deleted" in verified.text
+
+
+@pytest.fixture
+def on_backend(store: Database, tmp_path: Path, clock: Clock) -> Iterator[Runtime]:
+    """A runtime on the store of the backend under test (SQLite, then PostgreSQL)."""
+    runtime = build_runtime(
+        settings(tmp_path, database_url=store.url.render_as_string(hide_password=False)),
+        declaration=declaration(),
+        database=store,
+        clock=clock,
+    )
+    yield runtime
+    runtime.close()
+
+
+def test_an_audit_page_no_trail_can_reach_is_not_found(on_backend: Runtime) -> None:
+    """A page after a number past any sequence number, or after no number at all, is a 404
+    page on both backends; after the largest one the store holds, an empty page."""
+    browser = client(on_backend)
+    add_staff(browser)
+    sign_in_staff(browser)
+    for after in ("2147483648", "9223372036854775808", "99999999999999999999", "abc", "²", "-1"):
+        answer = browser.get("/admin/audit", params={"after": after})
+        assert answer.status_code == 404, (after, answer.status_code)
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "There is no such page." in soup(answer.text).main.get_text(), after
+    last = browser.get("/admin/audit", params={"after": "2147483647", "action": "staff.created"})
+    assert last.status_code == 200
+    assert not soup(last.text).select("table.audit tbody tr")
+    far = browser.get("/admin/audit", params={"until": "9999-12-31"})
+    assert far.status_code == 422 and far.headers["content-type"].startswith("text/html")
 
 
 def test_the_declaration_page_shows_the_version_and_findings(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.e2e.api_support import declaration, settings
+from tests.e2e.api_support import TestClient, declaration, settings
 from tests.e2e.pages_support import (
     ADMIN,
     PASSWORD,
@@ -102,6 +102,61 @@ def _email(address: str):  # type: ignore[no-untyped-def]
     return Identity.parse("email", address)
 
 
+def _csrf_cookie(browser: TestClient) -> str:
+    value = browser.cookies.get("pledge_csrf")
+    assert value
+    return value
+
+
+def _plant_csrf_cookie(browser: TestClient, value: str) -> None:
+    """Put a CSRF cookie of another browser's in ``browser`` (a sibling site can toss one)."""
+    browser.cookies.delete("pledge_csrf")
+    browser.cookies.set("pledge_csrf", value, domain="testserver.local", path="/")
+
+
+def test_a_staff_form_token_works_only_in_its_own_session(built: Runtime) -> None:
+    """A token made for another staff session, even with its CSRF cookie planted, or for this
+    browser's previous session, is refused; the session's own token works."""
+    victim = client(built)
+    add_staff(victim)
+    add_staff(victim, "bob@acme.example", "admin", "Bob")
+    sign_in_staff(victim)
+    attacker = client(built)
+    sign_in_staff(attacker, "bob@acme.example")
+    form = {"email": "eve@acme.example", "name": "Eve", "role": "admin", "password": PASSWORD}
+    planted = token(attacker, "/admin/staff")
+    _plant_csrf_cookie(victim, _csrf_cookie(attacker))
+    assert victim.post("/admin/staff", data={**form, "csrf_token": planted}).status_code == 403
+    before = token(victim, "/admin/staff")
+    post(victim, "/admin/logout", {}, form_page="/admin")
+    sign_in_staff(victim)
+    assert victim.post("/admin/staff", data={**form, "csrf_token": before}).status_code == 403
+    pages = victim.app.state.pages  # type: ignore[attr-defined]
+    assert [member.name for member in pages.staff.list()] == ["Ada", "Bob"]
+    assert post(victim, "/admin/staff", form, form_page="/admin/staff").status_code == 303
+
+
+def test_a_persons_form_token_works_only_in_their_own_session(built: Runtime) -> None:
+    """The same for people: another person's token and cookie, or an earlier session's token,
+    change no consent."""
+    victim = client(built)
+    sign_in_person(victim, built, "ann@example.com")
+    attacker = client(built)
+    sign_in_person(attacker, built, "eve@example.com")
+    grant = {"purpose": "newsletter", "decision": "grant"}
+    planted = token(attacker, "/privacy/account")
+    _plant_csrf_cookie(victim, _csrf_cookie(attacker))
+    assert victim.post("/privacy/consent", data={**grant, "csrf_token": planted}).status_code == 403
+    before = token(victim, "/privacy/account")
+    post(victim, "/privacy/sign-out", {}, form_page="/privacy/account")
+    sign_in_person(victim, built, "ann@example.com")
+    assert victim.post("/privacy/consent", data={**grant, "csrf_token": before}).status_code == 403
+    subject = built.subjects.find(_email("ann@example.com"))
+    assert subject is not None and built.ledger.state(subject) == {}
+    assert post(victim, "/privacy/consent", grant, form_page="/privacy/account").status_code == 303
+    assert built.ledger.state(subject)["newsletter"].granted
+
+
 def test_pages_carry_a_strict_policy_and_cookies_are_guarded(built: Runtime) -> None:
     """CSP without inline script, no framing, sniffing or caching; cookies HttpOnly, SameSite."""
     browser = client(built)
@@ -140,6 +195,13 @@ def test_cookies_are_secure_under_https(tmp_path: Path) -> None:
         runtime.close()
 
 
+def _sign_in_answer(browser: TestClient, email: str, password: str) -> tuple[int, str]:
+    answer = post(
+        browser, "/admin/login", {"email": email, "password": password}, form_page="/admin/login"
+    )
+    return answer.status_code, soup(answer.text).find(role="alert").get_text(strip=True)
+
+
 def test_five_wrong_passwords_lock_the_account(built: Runtime, clock: Clock) -> None:
     """After five wrong passwords even the right one is refused, until the lockout ends."""
     browser = client(built)
@@ -147,19 +209,27 @@ def test_five_wrong_passwords_lock_the_account(built: Runtime, clock: Clock) -> 
     pages = browser.app.state.pages  # type: ignore[attr-defined]
     pages.sign_in_limiter.capacity = 1000.0  # this test is about the lockout, not the rate
     for _ in range(5):
-        wrong = post(
-            browser,
-            "/admin/login",
-            {"email": ADMIN, "password": "wrong password!"},
-            form_page="/admin/login",
-        )
-        assert wrong.status_code == 401 and "wrong e-mail address or password" in wrong.text
-    locked = post(
-        browser, "/admin/login", {"email": ADMIN, "password": PASSWORD}, form_page="/admin/login"
-    )
-    assert locked.status_code == 401 and "too many wrong passwords" in locked.text
+        status, _message = _sign_in_answer(browser, ADMIN, "wrong password!")
+        assert status == 401
+    status, _message = _sign_in_answer(browser, ADMIN, PASSWORD)
+    assert status == 401 and "pledge_staff" not in browser.cookies
+    assert browser.get("/admin").headers["location"] == "/admin/login"
     clock.now += dt.timedelta(minutes=16)
     sign_in_staff(browser)
+
+
+def test_a_locked_account_reads_like_an_unknown_address(built: Runtime) -> None:
+    """Six tries at a real account (locked after five) and at an address no account has get
+    the same status and message at every step: the answers do not tell which one exists."""
+    browser = client(built)
+    add_staff(browser)
+    pages = browser.app.state.pages  # type: ignore[attr-defined]
+    pages.sign_in_limiter.capacity = 1000.0
+    real = [_sign_in_answer(browser, ADMIN, "wrong password!") for _ in range(5)]
+    real.append(_sign_in_answer(browser, ADMIN, PASSWORD))  # locked: refused all the same
+    unknown = [_sign_in_answer(browser, "nobody@acme.example", "wrong password!") for _ in range(6)]
+    assert real == unknown
+    assert len(set(real)) == 1 and real[0][0] == 401
 
 
 def test_an_unknown_address_reads_like_a_wrong_password(built: Runtime) -> None:

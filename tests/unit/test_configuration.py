@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 from pathlib import Path
 
@@ -49,6 +50,41 @@ def test_unusable_keys_are_refused_with_the_reason(text: str, reason: str) -> No
     """Short, non-base64 or constant keys are refused, saying why."""
     with pytest.raises(ConfigError, match=reason):
         decode_key(text)
+
+
+def _production(key: bytes) -> dict[str, str]:
+    return {"PLEDGE_ENV": "production", "PLEDGE_SECRET_KEY": base64.b64encode(key).decode()}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(bytes(range(32)), id="counting-up"),
+        pytest.param(bytes(range(31, -1, -1)), id="counting-down"),
+        pytest.param(bytes(range(100, 164, 2)), id="counting-in-twos"),
+        pytest.param(bytes(range(250, 256)) + bytes(range(26)), id="counting-round-255"),
+        pytest.param(bytes([0x5A]) * 32, id="one-byte"),
+        pytest.param(bytes(range(16)) * 2, id="counting-twice"),
+        pytest.param(b"\x8f\x12\xe4\x03" * 8, id="four-bytes-repeated"),
+        pytest.param(bytes.fromhex("8f12e403a7c95b66d0e1f2a4b3c5d7e9") * 2, id="half-repeated"),
+        pytest.param(b"correct horse battery staple!!!!", id="text"),
+        pytest.param(b"9f86d081884c7d659a2feaa0c55ad015", id="hex-digits"),
+    ],
+)
+def test_a_patterned_production_key_is_refused_saying_how_to_make_one(key: bytes) -> None:
+    """A key anyone could guess from its pattern does not start production."""
+    env = _production(key)
+    with pytest.raises(ConfigError, match="not random") as refused:
+        Settings.from_env(env).with_secret(env)
+    assert "pledge key generate" in str(refused.value)
+    assert base64.b64encode(key).decode() not in str(refused.value)
+
+
+def test_random_keys_are_never_refused() -> None:
+    """Twenty thousand keys from the operating system's generator all start production."""
+    for _ in range(20_000):
+        key = os.urandom(32)
+        assert Settings.from_env(_production(key)).with_secret(_production(key)).secret_key == key
 
 
 def test_a_generated_key_is_accepted() -> None:

@@ -3,10 +3,17 @@
 Every change to an account, every sign-in, failed sign-in and sign-out is an audit event, in
 the same transaction as the change. A session is a random token in the browser's cookie; the
 store keeps only its SHA-256, so the table alone opens no session.
+
+A refused sign-in does not tell whether the address belongs to an account: an unknown
+address, a wrong password and a locked account get the same message, and each checks one
+password against an argon2 hash of the same cost (a decoy's, for an address no account has),
+so that neither the answer nor its time gives the account away. Only the right password of a
+disabled account says that it is disabled.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import secrets
@@ -15,6 +22,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.low_level import ARGON2_VERSION
 from sqlalchemy import Connection, RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +34,7 @@ from pledge.ids import new_id
 from pledge.staff.model import (
     LOCKOUT,
     MAX_FAILED_ATTEMPTS,
+    MAX_PASSWORD_LENGTH,
     Role,
     StaffMember,
     check_password,
@@ -35,7 +44,11 @@ from pledge.store.database import Database
 from pledge.store.tables import staff_members, subjects, web_sessions
 from pledge.subjects.model import InvalidIdentity, normalise_email
 
-WRONG_CREDENTIALS = "wrong e-mail address or password"
+WRONG_CREDENTIALS = (
+    f"wrong e-mail address or password (after {MAX_FAILED_ATTEMPTS} wrong passwords in a row,"
+    f" an account is locked for {int(LOCKOUT.total_seconds() // 60)} minutes)"
+)
+"""The one answer to every refused sign-in but a disabled account's right password."""
 _NAME_LIMIT = 94  # an actor is "staff:" + name, at most 100 characters
 
 
@@ -58,7 +71,8 @@ class StaffAccounts:
         self.database = database
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
-        self._decoy: str | None = None
+        self.decoy = decoy_hash(self.hasher)
+        """What a sign-in with an address no account has checks its password against."""
 
     def create(
         self, email: str, name: str, role: Role | str, password: str, *, actor: str
@@ -105,11 +119,12 @@ class StaffAccounts:
         """The account whose address and password these are; a failure is counted and audited.
 
         After :data:`MAX_FAILED_ATTEMPTS` wrong passwords in a row the account is locked for
-        :data:`LOCKOUT`, even for the right password.
+        :data:`LOCKOUT`, even for the right password. Every refusal checks one password
+        against a hash of the hasher's cost, whether or not the address has an account.
 
         Raises:
-            SignInRefused: wrong address or password (the same message for both), a locked or
-                disabled account.
+            SignInRefused: :data:`WRONG_CREDENTIALS` for an unknown address, a wrong password
+                and a locked account alike; the right password of a disabled account says so.
         """
         try:
             address = normalise_email(email)
@@ -124,8 +139,8 @@ class StaffAccounts:
                 .mappings()
                 .one_or_none()
             )
-            if row is None or len(password) > 1024:
-                _verify(self.hasher, self.decoy, password[:1024])
+            if row is None or len(password) > MAX_PASSWORD_LENGTH:
+                _verify(self.hasher, self.decoy, password[:MAX_PASSWORD_LENGTH])
                 _audit(
                     connection,
                     "staff.sign_in_failed",
@@ -135,7 +150,9 @@ class StaffAccounts:
                 )
                 refused = WRONG_CREDENTIALS
             elif row["locked_until"] is not None and row["locked_until"] > now:
-                minutes = max(1, int((row["locked_until"] - now).total_seconds() // 60) + 1)
+                # Checked all the same, and ignored: a locked account takes as long to refuse
+                # as any other sign-in, and answers like one.
+                _verify(self.hasher, row["password_hash"], password)
                 _audit(
                     connection,
                     "staff.sign_in_locked",
@@ -143,7 +160,7 @@ class StaffAccounts:
                     {"staff_id": row["id"]},
                     self.clock,
                 )
-                refused = f"too many wrong passwords: try again in {minutes} minutes"
+                refused = WRONG_CREDENTIALS
             elif not _verify(self.hasher, row["password_hash"], password):
                 attempts = row["failed_attempts"] + 1
                 values: dict[str, Any] = {"failed_attempts": attempts}
@@ -180,14 +197,6 @@ class StaffAccounts:
                 )
                 return _member({**row, **values})
         raise SignInRefused(refused)
-
-    @property
-    def decoy(self) -> str:
-        """A hash that a sign-in with an unknown address verifies against, so that it takes as
-        long as one with a known address (made on first use)."""
-        if self._decoy is None:
-            self._decoy = self.hasher.hash(secrets.token_hex(16))
-        return self._decoy
 
     def get(self, staff_id: str) -> StaffMember:
         """An account by id.
@@ -372,6 +381,29 @@ class Sessions:
                 _audit(connection, "staff.signed_out", actor, {}, self.clock)
 
 
+def decoy_hash(hasher: PasswordHasher) -> str:
+    """An argon2 hash in ``hasher``'s parameters that no password matches.
+
+    Its salt and digest are random bytes: making it costs nothing, and checking a password
+    against it costs as much as against a real hash made by ``hasher``.
+
+    Args:
+        hasher: the hasher whose cost the decoy has.
+
+    Returns:
+        The encoded hash.
+    """
+
+    def encoded(size: int) -> str:
+        return base64.b64encode(secrets.token_bytes(size)).decode().rstrip("=")
+
+    return (
+        f"$argon2{hasher.type.name.lower()}$v={ARGON2_VERSION}"
+        f"$m={hasher.memory_cost},t={hasher.time_cost},p={hasher.parallelism}"
+        f"${encoded(hasher.salt_len)}${encoded(hasher.hash_len)}"
+    )
+
+
 def token_hash(token: str) -> str:
     """What the store keeps of a session token: its SHA-256 in hex."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -424,5 +456,6 @@ __all__ = [
     "Sessions",
     "SignInRefused",
     "StaffAccounts",
+    "decoy_hash",
     "token_hash",
 ]

@@ -1,19 +1,23 @@
 """``/audit``: read the audit trail page by page, or export it as JSON Lines.
 
 Pages are ordered by the chain's sequence number; the cursor is the last number seen, so a
-client that pages on while events are appended neither misses nor repeats one.
+client that pages on while events are appended neither misses nor repeats one. A cursor past
+the largest sequence number the store can hold, or a time that does not say its offset from
+UTC, is a 422 problem naming the parameter: neither reaches the database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from pledge.enforcement import audit
 from pledge.enforcement.audit import AuditEvent, AuditFilter
@@ -25,6 +29,39 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 JSON_LINES = "application/jsonl"
 _EXPORT_BATCH = 1_000
+MAX_SEQ = 2**31 - 1
+"""The largest sequence number of the audit trail: ``seq`` is an INTEGER column, 32 bits on
+PostgreSQL. SQLite's would reach 2**63 - 1, but both backends keep PostgreSQL's range, so that
+a cursor means the same on either."""
+_WITH_OFFSET = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?"
+    r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)"
+)
+
+
+def _with_offset(value: object) -> object:
+    # Pydantic would take a bare number for a Unix time in UTC; a filter on the audit trail
+    # must not guess what was meant, so only an ISO 8601 time that says its offset passes.
+    if isinstance(value, str) and not _WITH_OFFSET.fullmatch(value):
+        raise PydanticCustomError(
+            "time_without_offset",
+            "a time needs its offset from UTC or Z, as in 2025-03-01T12:00:00Z",
+        )
+    return value
+
+
+def _within_sequence(cursor: str | None) -> str | None:
+    if cursor is not None and int(cursor) > MAX_SEQ:
+        raise PydanticCustomError(
+            "cursor_out_of_range",
+            "a cursor is a sequence number, at most {largest}: pass a page's next_cursor",
+            {"largest": MAX_SEQ},
+        )
+    return cursor
+
+
+ZonedTime = Annotated[AwareDatetime, BeforeValidator(_with_offset)]
+"""A time given with its offset from UTC or ``Z``; never a bare number or a local time."""
 
 
 class AuditEventOut(BaseModel):
@@ -58,8 +95,12 @@ class AuditQuery(BaseModel):
     action: str | None = Field(None, max_length=50, examples=["consent.granted"])
     actor: str | None = Field(None, max_length=100)
     purpose: str | None = Field(None, max_length=100)
-    since: AwareDatetime | None = Field(None, description="Events at or after (with a zone).")
-    until: AwareDatetime | None = Field(None, description="Events before (with a zone).")
+    since: ZonedTime | None = Field(
+        None, description="Events at or after this time, with an offset or Z (ISO 8601)."
+    )
+    until: ZonedTime | None = Field(
+        None, description="Events before this time, with an offset or Z (ISO 8601)."
+    )
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
@@ -110,7 +151,12 @@ def read_audit(
     key: AuditReader,
     query: Annotated[AuditQuery, Query()],
     cursor: Annotated[
-        str | None, Query(pattern=r"^[0-9]{1,15}$", description="From a previous page.")
+        str | None,
+        Query(
+            pattern=r"^[0-9]{1,10}$",
+            description=f"`next_cursor` of a previous page: a sequence number, 0 to {MAX_SEQ}.",
+        ),
+        AfterValidator(_within_sequence),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPageOut:

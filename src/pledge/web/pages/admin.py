@@ -8,6 +8,7 @@ Every action goes through a service that audits it under the staff member's name
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from typing import Any
 
@@ -29,6 +30,7 @@ from pledge.requests.model import DenialGround, RequestState, RequestType, Subje
 from pledge.staff import figures
 from pledge.staff.model import Permission, Role
 from pledge.staff.service import SignInRefused
+from pledge.web.api.audit import MAX_SEQ
 from pledge.web.pages import charts, datamap
 from pledge.web.pages.deps import STAFF_COOKIE, PagesDep, StaffSession, require
 from pledge.web.pages.support import PageError, Pages, read_form, redirect
@@ -37,6 +39,7 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 
 NEAR_DEADLINE = dt.timedelta(days=7)
 AUDIT_PAGE = 50
+_SEQUENCE_NUMBER = re.compile(r"[0-9]{1,10}")
 CONSENT_WEEKS = 12
 _DONE = {
     "verified": "ad_done_verified",
@@ -377,12 +380,16 @@ def _audit_page(
     }
     since = _date(query.get("since"))
     until = _date(query.get("until"))
-    after = query.get("after", "")
+    end = _day_after(until)
+    after = _after(query.get("after"))
     with pages.runtime.database.read() as connection:
         head, _ = audit.head(connection)
-        start = int(after) if after.isdigit() else max(0, head - AUDIT_PAGE)
-        if any(filters.values()) or since or until:
-            start = int(after) if after.isdigit() else 0
+        if after is not None:
+            start = after
+        elif any(filters.values()) or since or until:
+            start = 0
+        else:
+            start = max(0, head - AUDIT_PAGE)
         events = audit.read(
             connection,
             AuditFilter(
@@ -390,7 +397,7 @@ def _audit_page(
                 actor=filters["actor"] or None,
                 subject_id=filters["subject"] or None,
                 since=since,
-                until=until + dt.timedelta(days=1) if until else None,
+                until=end,
                 after_seq=start,
                 limit=AUDIT_PAGE,
             ),
@@ -413,6 +420,19 @@ def _audit_page(
     )
 
 
+def _after(text: str | None) -> int | None:
+    """The sequence number a page of the audit trail starts after; None for the latest page.
+
+    Raises:
+        PageError: 404, not a sequence number the trail can reach (so no page starts there).
+    """
+    if not text:
+        return None
+    if not _SEQUENCE_NUMBER.fullmatch(text) or int(text) > MAX_SEQ:
+        raise PageError(404, "error_not_found")
+    return int(text)
+
+
 def _date(text: str | None) -> dt.datetime | None:
     if not text:
         return None
@@ -421,6 +441,16 @@ def _date(text: str | None) -> dt.datetime | None:
     except ValueError:
         raise PageError(422, "error_again") from None
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def _day_after(moment: dt.datetime | None) -> dt.datetime | None:
+    # "until" a day includes that day; the last day the calendar has has no day after it.
+    if moment is None:
+        return None
+    try:
+        return moment + dt.timedelta(days=1)
+    except OverflowError:
+        raise PageError(422, "error_again") from None
 
 
 @router.post("/audit/verify")

@@ -2,13 +2,16 @@
 
 - a strict Content-Security-Policy (scripts and styles from this site only, nothing inline,
   no framing, forms post only here), ``nosniff``, no referrer, no caching of personal pages;
-- the CSRF cookie, set on the first visit (see :mod:`pledge.web.pages.support`);
+- the CSRF cookie, set on the first visit, and the session the forms' tokens are bound to:
+  a digest of the staff or person session cookie the browser sends, so that a token made for
+  one session is refused in any other (see :mod:`pledge.web.pages.support`);
 - errors as HTML pages: a problem document (404, 405, 422, 503…) from the application's
   handlers becomes the error page, and an unexpected exception a 500 page; never a traceback.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -18,7 +21,14 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pledge.errors import StoreUnavailable
-from pledge.web.pages.support import CSRF_COOKIE, PageError, Pages, new_browser_id
+from pledge.web.pages.deps import PERSON_COOKIE, STAFF_COOKIE
+from pledge.web.pages.support import (
+    CSRF_COOKIE,
+    CSRF_SESSION,
+    PageError,
+    Pages,
+    new_browser_id,
+)
 
 log = logging.getLogger("pledge.web.pages")
 
@@ -74,6 +84,7 @@ class PageSecurityMiddleware:
         if not request.cookies.get(CSRF_COOKIE):
             new_cookie = new_browser_id()
             scope["pledge.csrf"] = new_cookie
+        scope[CSRF_SESSION] = session_binding(request)
         secure = self.pages.secure(request)
         assets = path.startswith("/assets/")
         started = False
@@ -178,6 +189,27 @@ class PageSecurityMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+def session_binding(request: Request) -> str:
+    """What the CSRF tokens of a request's forms are bound to besides the browser's cookie.
+
+    The SHA-256 of the session cookies the browser sends (the staff one reaches ``/admin``,
+    the person's ``/privacy``), so that a form made in one session does not post in another:
+    not another person's, nor this browser's before it signed out and in again. The cookie
+    binds whether or not its session is still live, which costs no database read; the route
+    turns away a dead session after the check.
+
+    Args:
+        request: the request.
+
+    Returns:
+        The digest in hex, or an empty string for a browser without a session cookie.
+    """
+    held = [(name, request.cookies.get(name, "")) for name in (STAFF_COOKIE, PERSON_COOKIE)]
+    if not any(token for _, token in held):
+        return ""
+    return hashlib.sha256("\n".join(f"{name}={token}" for name, token in held).encode()).hexdigest()
+
+
 def _cookie(value: str, secure: bool) -> bytes:
     cookie: SimpleCookie = SimpleCookie()
     cookie[CSRF_COOKIE] = value
@@ -190,4 +222,4 @@ def _cookie(value: str, secure: bool) -> bytes:
     return morsel.OutputString().encode("latin-1")
 
 
-__all__ = ["CONTENT_SECURITY_POLICY", "PageSecurityMiddleware"]
+__all__ = ["CONTENT_SECURITY_POLICY", "PageSecurityMiddleware", "session_binding"]

@@ -1,9 +1,12 @@
 """What the page routers share: their services, the templates, cookies, CSRF and form reading.
 
 CSRF: every browser gets a random ``pledge_csrf`` cookie (HttpOnly, SameSite=Strict); each
-form carries an HMAC of it under a key derived from the master key, and a POST is refused
-unless the two match and any ``Origin`` header is this site's. A page from another site can
-neither read the cookie nor compute the token.
+form carries an HMAC of it, and of the session the browser holds when it has one (see
+:mod:`pledge.web.pages.security`), under a key derived from the master key. A POST is refused
+unless the token matches the cookie and session it comes with and any ``Origin`` header is
+this site's. A page from another site can neither read the cookie nor compute the token, and a
+token made for one session (another person's, or an earlier one of the same browser) does not
+work in another, even with its CSRF cookie planted beside it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ log = logging.getLogger("pledge.web.pages")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CSRF_COOKIE = "pledge_csrf"
 CSRF_FIELD = "csrf_token"
+CSRF_SESSION = "pledge.csrf_session"
+"""Where in the request's scope the page middleware leaves what the token is bound to besides
+the cookie: a digest of the browser's session cookie, empty without a session."""
 MAX_FORM_FIELD = 4000
 """The longest value any form field may carry (a message to the privacy officer)."""
 
@@ -129,7 +135,7 @@ class Pages:
 
     def csrf_token(self, request: Request) -> str:
         """The token the forms of this page carry (the cookie is set by the middleware)."""
-        return sign(self._csrf_key, browser_id(request))
+        return sign(self._csrf_key, _csrf_text(request, browser_id(request)))
 
     def check_csrf(self, request: Request, form: FormData) -> None:
         """Refuse a form that does not carry this browser's token or comes from elsewhere.
@@ -145,7 +151,7 @@ class Pages:
         if (
             not cookie
             or not isinstance(given, str)
-            or not signed_equal(self._csrf_key, cookie, given)
+            or not signed_equal(self._csrf_key, _csrf_text(request, cookie), given)
         ):
             raise PageError(403, "error_csrf")
 
@@ -209,6 +215,12 @@ def browser_id(request: Request) -> str:
     return value
 
 
+def _csrf_text(request: Request, browser: str) -> str:
+    """What a form's token signs: the browser's CSRF cookie, and its session when it has one."""
+    session = str(request.scope.get(CSRF_SESSION) or "")
+    return f"{browser}\n{session}" if session else browser
+
+
 def new_browser_id() -> str:
     """A fresh CSRF cookie value."""
     return secrets.token_urlsafe(24)
@@ -266,6 +278,7 @@ def _moment(moment: dt.datetime | None) -> str:
 __all__ = [
     "CSRF_COOKIE",
     "CSRF_FIELD",
+    "CSRF_SESSION",
     "PageError",
     "Pages",
     "browser_id",
