@@ -1,21 +1,27 @@
 """Benchmark: in-process ``may_process`` with a warm cache, on one core.
 
-Goal: ≥ 100,000 decisions/s with the batched decision log. Run it alone with
-``.venv/bin/python bench/decisions.py``.
+Goal: ≥ 150,000 decisions/s **sustained**, i.e. made *and* committed to the audit trail, with
+the default batched decision log. Run it alone with ``.venv/bin/python bench/decisions.py``.
 
 The process is pinned to one CPU, so the decision log's writer thread shares that core with
-the caller. Three figures:
+the caller. The figures:
 
 - **rules only**: the pure decision (``Rules.decide``) on a cached state, no logging;
 - **burst**: ``may_process`` calls while the queue absorbs them (``max_pending`` larger
-  than the burst), i.e. what a caller pays per decision while its audit event waits;
+  than the burst), i.e. what a caller pays per decision while its audit event waits; a
+  burst cannot last, so the goal is not judged on it;
 - **sustained**: ``may_process`` with the default queue bound (10,000), timed until every
   audit event is committed, i.e. the rate at which decisions can be made *and* recorded.
+  It is measured ``SUSTAINED_RUNS`` times; the goal is judged on the median, and the
+  lowest and highest runs are shown beside it. The same runs are also given per second of
+  the process's CPU time: on a machine busy with other work the wall-clock figure drops
+  while the CPU figure does not, and the gap between them says how busy it was.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import time
 from typing import Any
@@ -59,7 +65,9 @@ purposes:
 """
 """A contract, a legitimate interest and two consent purposes (one of them marketing)."""
 
-GOAL = 100_000
+GOAL = 150_000
+"""Decisions per second, sustained: made and committed to the audit trail."""
+SUSTAINED_RUNS = 3
 PURPOSES = ("provide_service", "newsletter", "analytics", "fraud_prevention")
 
 
@@ -91,8 +99,9 @@ def measure(decisions: int = 200_000, subjects: int = 1_000) -> dict[str, Any]:
         subjects: how many subjects the decisions cycle through (all cached).
 
     Returns:
-        ``rules_only``, ``burst`` and ``sustained`` decisions per second, the writer's
-        audit events per second, the set-up, and whether the goal was met.
+        ``rules_only``, ``burst`` and ``sustained`` decisions per second (the sustained
+        median, lowest and highest of ``SUSTAINED_RUNS`` runs, in wall-clock and in CPU time),
+        the writer's audit events per second, the set-up, and whether the goal was met.
     """
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -123,56 +132,84 @@ def measure(decisions: int = 200_000, subjects: int = 1_000) -> dict[str, Any]:
         writer = decisions / (time.perf_counter() - start)
         decider.log.close()
 
-        decider.log = DecisionLog(runtime.database)
-        start = time.perf_counter()
-        for subject_id, purpose in calls:
-            may_process(subject_id, purpose)
-        decider.log.flush(timeout=600)
-        sustained = decisions / (time.perf_counter() - start)
+        wall: list[float] = []
+        cpu: list[float] = []
+        for _ in range(SUSTAINED_RUNS):
+            decider.log = DecisionLog(runtime.database)
+            start, used = time.perf_counter(), time.process_time()
+            for subject_id, purpose in calls:
+                may_process(subject_id, purpose)
+            decider.log.flush(timeout=600)
+            wall.append(decisions / (time.perf_counter() - start))
+            cpu.append(decisions / (time.process_time() - used))
+            decider.log.close()
         runtime.close()
+    sustained = statistics.median(wall)
     return {
         "decisions": decisions,
         "subjects": subjects,
         "rules_only_per_second": rules_only,
         "burst_per_second": burst,
         "sustained_per_second": sustained,
+        "sustained_runs": wall,
+        "sustained_cpu_per_second": statistics.median(cpu),
+        "sustained_cpu_runs": cpu,
         "audit_writes_per_second": writer,
         "goal_per_second": GOAL,
-        "goal_met": burst >= GOAL,
-        "sustained_goal_met": sustained >= GOAL,
+        "goal_met": sustained >= GOAL,
     }
 
 
 def result(figures: dict[str, Any]) -> Result:
     """The figures of :func:`measure` as a table for bench/README.md (see run.py)."""
+    runs, cpu_runs = figures["sustained_runs"], figures["sustained_cpu_runs"]
     rows = [
-        ("rules only (pure decision, no audit)", figures["rules_only_per_second"]),
-        ("`may_process`, burst (audit events queued)", figures["burst_per_second"]),
-        ("audit events committed by the writer", figures["audit_writes_per_second"]),
-        ("`may_process`, sustained (every audit event committed)",
-         figures["sustained_per_second"]),
-    ]  # fmt: skip
+        ("rules only (pure decision, no audit)", _rate(figures["rules_only_per_second"])),
+        ("`may_process`, burst (audit events queued)", _rate(figures["burst_per_second"])),
+        ("audit events committed by the writer", _rate(figures["audit_writes_per_second"])),
+        (
+            f"**`may_process`, sustained** (every audit event committed; median of {len(runs)},"
+            f" lowest–highest {_rate(min(runs))}–{_rate(max(runs))})",
+            f"**{_rate(figures['sustained_per_second'])}**",
+        ),
+        (
+            "the same, per second of the process's CPU time"
+            f" (lowest–highest {_rate(min(cpu_runs))}–{_rate(max(cpu_runs))})",
+            _rate(figures["sustained_cpu_per_second"]),
+        ),
+    ]
     return Result(
         title="Purpose decisions in-process, warm cache, one core",
         setup=f"{figures['decisions']:,} decisions over {figures['subjects']:,} cached subjects;"
-        " SQLite; batched decision log; process pinned to one CPU. Goal ≥ 100,000/s.",
+        " SQLite; batched decision log; process pinned to one CPU. Goal ≥"
+        f" {GOAL:,}/s sustained (made and committed to the audit trail), judged on the median"
+        " of the sustained runs.",
         columns=("measure", "decisions/s"),
-        rows=[(name, f"{value:,.0f}") for name, value in rows],
+        rows=rows,
         goal_met=bool(figures["goal_met"]),
     )
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.0f}"
 
 
 def main() -> None:
     """Print the figures."""
     figures = measure()
+    runs = ", ".join(_rate(run) for run in figures["sustained_runs"])
+    cpu = ", ".join(_rate(run) for run in figures["sustained_cpu_runs"])
     print(f"{figures['decisions']:,} decisions over {figures['subjects']:,} cached subjects,")
     print("one core, SQLite, batched decision log:")
     print(f"  rules only (no log)           {figures['rules_only_per_second']:>10,.0f} /s")
     print(f"  may_process, burst            {figures['burst_per_second']:>10,.0f} /s")
     print(f"  audit events committed        {figures['audit_writes_per_second']:>10,.0f} /s")
-    print(f"  may_process, sustained        {figures['sustained_per_second']:>10,.0f} /s")
+    print(f"  may_process, sustained        {figures['sustained_per_second']:>10,.0f} /s  ({runs})")
+    print(
+        f"    per CPU-second              {figures['sustained_cpu_per_second']:>10,.0f} /s  ({cpu})"
+    )
     verdict = "met" if figures["goal_met"] else "NOT met"
-    print(f"goal {GOAL:,} decisions/s (burst): {verdict}")
+    print(f"goal {GOAL:,} decisions/s sustained (median): {verdict}")
 
 
 if __name__ == "__main__":

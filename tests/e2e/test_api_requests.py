@@ -58,6 +58,28 @@ def test_a_restriction_submitted_and_verified_over_http_takes_effect(served: Run
     assert [item["id"] for item in listed["requests"]] == [request_id]
 
 
+def test_a_limit_on_sensitive_information_is_a_request_type_of_the_api(
+    served: Runtime,
+) -> None:
+    """limit_sensitive is submitted and verified like an objection, and stands as one."""
+    api = client(served)
+    headers = key(served, "requests:write", "requests:read", "consent:read")
+    created = api.post(
+        f"{API}/requests", json={"type": "limit_sensitive", "identity": ANN}, headers=headers
+    )
+    assert created.status_code == 201
+    request_id = created.json()["id"]
+    done = api.post(
+        f"{API}/requests/{request_id}/verify", json={"code": code_of(served)}, headers=headers
+    )
+    assert done.status_code == 200 and done.json()["state"] == "completed"
+    subject = done.json()["subject_id"]
+    standing = api.get(f"{API}/subjects/{subject}/objections", headers=headers).json()
+    assert [item["scope"] for item in standing["objections"]] == ["limit_sensitive"]
+    schema = api.get(f"{API}/openapi.json").json()
+    assert "limit_sensitive" in schema["components"]["schemas"]["RequestType"]["enum"]
+
+
 def test_denial_and_extension_over_http(served: Runtime) -> None:
     """A denial names the declared authority; an extension without a reason is refused."""
     api = client(served)

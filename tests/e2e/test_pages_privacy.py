@@ -162,6 +162,52 @@ def test_a_restriction_takes_effect_on_confirmation(built: Runtime) -> None:
     assert built.subjects.get(subject_of(built)).restricted
 
 
+def test_the_limit_on_sensitive_information_is_offered_only_where_it_stops_something(
+    built: Runtime, tmp_path: Path
+) -> None:
+    """Without sensitive personal information the form does not offer the limit; with it, the
+    limit is asked for like any request and, once confirmed, decisions follow it."""
+    browser = client(built)
+    sign_in_person(browser, built, ANN)
+    page = soup(browser.get("/privacy/account").text)
+    assert page.select_one("#ask-limit_sensitive") is None and page.select_one("#ask-restriction")
+
+    sensitive = loads(
+        revise(
+            DECLARATION,
+            (
+                "purposes:\n",
+                "purposes:\n  location_ads:\n    legal_basis: consent\n"
+                "    categories: [location.precise]\n    retention: P1Y\n",
+            ),
+        ),
+        "pledge.yaml",
+    )
+    other = build_runtime(settings(tmp_path / "other"), declaration=sensitive, upgrade=True)
+    try:
+        browser = client(other)
+        sign_in_person(browser, other, ANN)
+        subject = subject_of(other)
+        other.ledger.grant(subject, "location_ads", channel=Channel.FORM, actor="test")
+        form = soup(browser.get("/privacy/account").text).select_one("#ask-limit_sensitive")
+        assert form is not None
+        assert "Limit the use of my sensitive personal information" in form.get_text()
+        assert form.select_one("input[name=type]")["value"] == "limit_sensitive"
+        asked = post(
+            browser,
+            "/privacy/requests",
+            {"type": "limit_sensitive"},
+            form_page="/privacy/account",
+        )
+        confirm = asked.headers["location"]
+        post(browser, confirm, {"code": last_code(other, ANN, "verification")}, form_page=confirm)
+        [request] = other.requests.list(subject_id=subject)
+        assert request.type == "limit_sensitive" and request.state == "completed"
+        assert other.decider.may_process(subject, "location_ads").rule == "sensitive_use_limited"
+    finally:
+        other.close()
+
+
 def test_a_person_sees_only_their_own_requests(built: Runtime) -> None:
     """Another person's request id gives 404, not its page."""
     other = built.requests.submit("access", Identity.parse("email", "bob@example.com"))

@@ -235,6 +235,62 @@ def test_reading_a_subjects_state_takes_one_query_per_table(runtime: Runtime) ->
     assert state.objections == {"*", "direct_marketing", "fraud_prevention"}
 
 
+# --- special categories and sensitive personal information -------------------------------------
+
+SENSITIVE = """purposes:
+  location_ads:
+    legal_basis: consent
+    categories: [location.precise, usage.pages]
+    retention: P1Y
+  wellbeing_tips:
+    legal_basis: legitimate_interests
+    legitimate_interest: Suggesting breaks.
+    categories: [special.health]
+    retention: P1Y
+  navigation:
+    legal_basis: contract
+    ccpa_sensitive_use: expected_service
+    categories: [location.precise]
+    retention: P30D
+"""
+
+
+def test_special_categories_and_a_limit_decide_against_the_store(
+    store: Database, clock: Clock
+) -> None:
+    """Art. 9 refuses health data on legitimate interests; a limit on sensitive information
+    (CCPA 1798.121) is read with its time, and a later grant counts again (1798.121(b))."""
+    declaration = loads(revise(CLEAN_DECLARATION, ("purposes:\n", SENSITIVE)))
+    runtime = open_runtime(store, declaration, clock)
+    try:
+        ann = new_subject(runtime)
+        refused = runtime.decider.may_process(ann, "wellbeing_tips")
+        assert refused.rule == "special_category_condition_missing" and "Art. 9" in refused.reason
+        runtime.ledger.grant(ann, "location_ads", channel="form", actor="test")
+        assert runtime.decider.may_process(ann, "location_ads")
+        clock.advance(60)
+        runtime.objections.record(ann, "limit_sensitive", actor="subject", channel="form")
+        with runtime.database.read() as connection:
+            assert load_state(connection, ann).sensitive_limited_at == clock.now
+        limited = runtime.decider.may_process(ann, "location_ads")
+        assert not limited.allowed and limited.rule == "sensitive_use_limited"
+        assert runtime.decider.may_process(ann, "location_ads", ["usage.pages"])
+        kept = runtime.decider.may_process(ann, "navigation")
+        assert kept.allowed and "CCPA 1798.121(a)" in kept.reason
+        clock.advance(60)
+        runtime.ledger.withdraw(ann, "location_ads", channel="form", actor="test")
+        runtime.ledger.grant(ann, "location_ads", channel="form", actor="test")
+        assert runtime.decider.may_process(ann, "location_ads")
+        runtime.objections.lift(ann, "limit_sensitive", actor="subject")
+        with runtime.database.read() as connection:
+            assert load_state(connection, ann).sensitive_limited_at is None
+        trail = [event.details["rule"] for event in decisions_in_trail(store)]
+        assert "special_category_condition_missing" in trail
+        assert "sensitive_use_limited" in trail
+    finally:
+        runtime.decider.close()
+
+
 # --- objections, restriction, erasure ----------------------------------------------------------
 
 

@@ -418,3 +418,32 @@ def test_an_effect_cut_off_after_verification_is_applied_by_a_runner(
     assert not runtime.decider.may_process(subject, "fraud_prevention").allowed
     assert len(runtime.objections.standing(subject)) == 1
     assert runtime.runner().run_until_idle() == 0
+
+
+def test_a_limit_on_sensitive_information_takes_effect_at_once(
+    runtime: Runtime, outbox: Outbox, clock: Clock
+) -> None:
+    """CCPA 1798.121: the person's health data leave the purposes that declare no permitted
+    use at once, audited; a grant given after the limit is consent to that use again."""
+    subject = runtime.subjects.find_or_create(ANN, actor="test")
+    for purpose in ("fitness_insights", "analytics"):
+        runtime.ledger.grant(subject, purpose, channel="form", actor="test")
+    assert runtime.decider.may_process(subject, "fitness_insights").allowed
+    clock.advance(minutes=1)
+    request = runtime.requests.submit("limit_sensitive", ANN)
+    done = runtime.requests.verify(request.id, code_for(outbox))
+    assert done.state is RequestState.COMPLETED
+    denied = runtime.decider.may_process(subject, "fitness_insights")
+    assert (denied.allowed, denied.rule) == (False, "sensitive_use_limited")
+    assert "CCPA 1798.121(a)" in denied.reason
+    assert runtime.decider.may_process(subject, "analytics").allowed  # nothing sensitive
+    assert [item.scope for item in runtime.objections.standing(subject)] == ["limit_sensitive"]
+    events = _events(runtime, subject)
+    recorded = [event for event in events if event.action == "objection.recorded"]
+    assert recorded[-1].details["scope"] == "limit_sensitive"
+    completed = [event for event in events if event.action.endswith("completed")]
+    assert completed[-1].details["limited_purposes"] == ["fitness_insights"]
+    clock.advance(minutes=1)
+    runtime.ledger.withdraw(subject, "fitness_insights", channel="form", actor="test")
+    runtime.ledger.grant(subject, "fitness_insights", channel="form", actor="test")
+    assert runtime.decider.may_process(subject, "fitness_insights").allowed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -18,7 +19,8 @@ from pledge.enforcement.model import (
     decide_disclosure,
     rules_for,
 )
-from pledge.errors import NotFound, UsageError
+from pledge.enforcement.rules import RULES, Rule, deny
+from pledge.errors import DeclarationError, NotFound, UsageError
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(days=365)
@@ -70,6 +72,46 @@ MORE_PURPOSES = """purposes:
     retention: P1Y
   undecided:
     categories: [contact.email]
+    retention: P1Y
+  health_coaching:
+    legal_basis: legitimate_interests
+    legitimate_interest: Suggesting exercises.
+    categories: [special.health, contact.email]
+    retention: P1Y
+  occupational_health:
+    legal_basis: legal_obligation
+    special_category_condition: health_or_social_care
+    categories: [special.health]
+    retention: P10Y
+  fitness_tracking:
+    legal_basis: consent
+    categories: [special.health, usage.pages]
+    retention: P1Y
+  background_check:
+    legal_basis: legal_obligation
+    categories: [criminal.offences, identity.name]
+    retention: P1Y
+  vetting_by_consent:
+    legal_basis: consent
+    categories: [criminal.offences]
+    retention: P1Y
+  vetting_by_law:
+    legal_basis: legal_obligation
+    criminal_data_authorisation: § 26 BDSG
+    categories: [criminal.offences]
+    retention: P1Y
+  location_ads:
+    legal_basis: consent
+    categories: [location.precise, contact.email]
+    retention: P1Y
+  navigation:
+    legal_basis: contract
+    ccpa_sensitive_use: expected_service
+    categories: [location.precise]
+    retention: P30D
+  identity_check:
+    legal_basis: contract
+    categories: [identity]
     retention: P1Y
 """
 
@@ -203,6 +245,87 @@ CASES = [
     ("an expired grant is not refreshed by a withdrawal's date",
      state(consents={"product_tips": ConsentRecord("withdrawn", None, EARLIER)}),
      "product_tips", None, False, "consent_withdrawn", "was withdrawn"),
+    # special categories (GDPR Art. 9) and criminal-offence data (Art. 10)
+    ("special categories on legitimate interests are refused", state(), "health_coaching",
+     None, False, "special_category_condition_missing",
+     "health_coaching may not process special categories of data (special.health): it is based"
+     " on legitimate_interests, not on explicit consent, and declares no other condition of"
+     " GDPR Art. 9(2) (Art. 9(1))"),
+    ("an objection does not hide the missing Art. 9(2) condition", state(objections=["*"]),
+     "health_coaching", None, False, "special_category_condition_missing", "Art. 9(1)"),
+    ("the other categories of such a purpose are not special", state(), "health_coaching",
+     ["contact.email"], True, "allowed", "legitimate interests"),
+    ("a declared Art. 9(2) condition allows special categories", state(),
+     "occupational_health", None, True, "allowed",
+     "occupational_health may run: it is required by law (GDPR Art. 6(1)(c)); special"
+     " categories of data (special.health) under GDPR Art. 9(2)(h), health or social care"),
+    ("a narrower special category is special too", state(), "health_coaching",
+     ["special.health.mental"], False, "special_category_condition_missing",
+     "(special.health.mental)"),
+    ("a consent purpose's grant is the explicit consent", state(grants=["fitness_tracking"]),
+     "fitness_tracking", None, True, "allowed",
+     "fitness_tracking may run: the subject consented (GDPR Art. 6(1)(a)); special categories"
+     " of data (special.health) under GDPR Art. 9(2)(a), the subject's explicit consent"),
+    ("explicit consent still needs the grant", state(), "fitness_tracking", None, False,
+     "consent_missing", "no consent to fitness_tracking"),
+    ("the Art. 9 grounds are named only for special categories",
+     state(grants=["fitness_tracking"]), "fitness_tracking", ["usage.pages"], True, "allowed",
+     "fitness_tracking may run: the subject consented (GDPR Art. 6(1)(a))"),
+    ("a guardian's grant names the Art. 9 grounds too",
+     state(consents={"fitness_tracking": ConsentRecord("granted", GUARDIAN)},
+           consent_age_from=LATER, guardian_id=GUARDIAN), "fitness_tracking", None, True,
+     "guardian_consent", "guardian consented (GDPR Art. 8); special categories"),
+    ("criminal-offence data without a law are refused", state(), "background_check", None,
+     False, "criminal_data_unauthorised",
+     "background_check may not process criminal-offence data (criminal.offences): it declares"
+     " no law that authorises it and no official authority that controls it (GDPR Art. 10)"),
+    ("consent does not authorise criminal-offence data", state(grants=["vetting_by_consent"]),
+     "vetting_by_consent", None, False, "criminal_data_unauthorised", "(GDPR Art. 10)"),
+    ("the law that authorises criminal-offence data is named", state(), "vetting_by_law", None,
+     True, "allowed", "criminal-offence data (criminal.offences) under GDPR Art. 10, as"
+     " authorised by § 26 BDSG"),
+    ("a purpose's other categories do not need the law", state(), "background_check",
+     ["identity.name"], True, "allowed", "required by law"),
+    # the limit on sensitive personal information (CCPA 1798.121)
+    ("sensitive personal information runs without a limit", state(grants=["location_ads"]),
+     "location_ads", None, True, "allowed", "consented"),
+    ("a limit stops a purpose that declares no permitted use",
+     state(grants=["location_ads"], objections=["limit_sensitive"]), "location_ads", None,
+     False, "sensitive_use_limited",
+     "the subject limited the use of their sensitive personal information (location.precise)"
+     " to what CCPA 1798.121(a) allows, and location_ads declares no such use"),
+    ("a limit leaves the purpose's other categories alone",
+     state(grants=["location_ads"], objections=["limit_sensitive"]), "location_ads",
+     ["contact.email"], True, "allowed", "consented"),
+    ("a limit stops a purpose on any basis", state(objections=["limit_sensitive"]),
+     "identity_check", None, False, "sensitive_use_limited", "(identity)"),
+    ("a limit counts a category that covers a sensitive one", state(objections=["limit_sensitive"]),
+     "identity_check", ["identity.government_id"], False, "sensitive_use_limited",
+     "(identity.government_id)"),
+    ("a limit leaves a purpose's non-sensitive categories alone",
+     state(objections=["limit_sensitive"]), "identity_check", ["identity.name"], True,
+     "allowed", "necessary for a contract"),
+    ("a limit does not restrict what the law requires", state(objections=["limit_sensitive"]),
+     "occupational_health", None, True, "allowed",
+     "which does not restrict complying with the law (CCPA 1798.145(a)(1))"),
+    ("a limit leaves a permitted use running", state(objections=["limit_sensitive"]),
+     "navigation", None, True, "allowed",
+     "navigation may run: it is necessary for a contract with the subject (GDPR Art. 6(1)(b));"
+     " the subject limited the use of their sensitive personal information, and providing the"
+     " goods or services the person asked for is a use CCPA 1798.121(a) allows"),
+    ("a grant given after the limit is consent to the use",
+     state(consents={"location_ads": ConsentRecord("granted", None, NOW)},
+           objections=["limit_sensitive"], sensitive_limited_at=EARLIER),
+     "location_ads", None, True, "allowed", "consented"),
+    ("a grant given before the limit does not count",
+     state(consents={"location_ads": ConsentRecord("granted", None, EARLIER)},
+           objections=["limit_sensitive"], sensitive_limited_at=NOW),
+     "location_ads", None, False, "sensitive_use_limited", "CCPA 1798.121(a)"),
+    ("a grant of unknown age does not lift a limit",
+     state(grants=["location_ads"], objections=["limit_sensitive"], sensitive_limited_at=NOW),
+     "location_ads", None, False, "sensitive_use_limited", "CCPA 1798.121(a)"),
+    ("a restriction comes before the limit", state(restricted=True,
+     objections=["limit_sensitive"]), "navigation", None, False, "restricted", "Art. 18"),
 ]  # fmt: skip
 
 
@@ -390,6 +513,97 @@ def test_an_objection_to_an_unknown_purpose_is_not_found(declaration: Declaratio
     """A scope must be a declared purpose, * or direct_marketing."""
     with pytest.raises(NotFound):
         rules_for(declaration).check_scope("telepathy")
+
+
+def test_a_limit_on_sensitive_information_is_a_scope(declaration: Declaration) -> None:
+    """The CCPA 1798.121 limit is recorded beside objections, whatever the declaration uses."""
+    rules_for(declaration).check_scope("limit_sensitive")
+
+
+def test_the_purposes_a_limit_stops_are_listed(declaration: Declaration) -> None:
+    """Those using sensitive personal information without a use 1798.121(a) allows."""
+    assert rules_for(declaration).limited_purposes() == [
+        "health_coaching",
+        "fitness_tracking",
+        "location_ads",
+        "identity_check",
+    ]
+
+
+def test_explicit_consent_is_declared_on_consent_purposes_only() -> None:
+    """Art. 9(2)(a) is checked through the consent ledger, so the purpose must take consent."""
+    text = revise(
+        CLEAN_DECLARATION,
+        (
+            "purposes:\n",
+            "purposes:\n  face_login:\n    legal_basis: contract\n"
+            "    special_category_condition: explicit_consent\n"
+            "    categories: [special.biometric]\n    retention: P1Y\n",
+        ),
+    )
+    with pytest.raises(DeclarationError, match="applies to purposes based on consent"):
+        loads(text)
+
+
+# --- the rules as functions ----------------------------------------------------------------------
+
+
+def test_the_numbered_rules_are_the_rules_in_their_order() -> None:
+    """The model's docstring numbers every rule of RULES, then the final allow, in order."""
+    import pledge.enforcement.model as model
+
+    numbered = re.findall(r"^(\d+)\. ", model.__doc__ or "", re.MULTILINE)
+    assert [int(n) for n in numbered] == list(range(1, len(RULES) + 2))
+
+
+def test_a_purpose_is_checked_only_by_the_rules_that_can_deny_it(
+    declaration: Declaration,
+) -> None:
+    """A contract purpose never looks for a grant; a consent purpose never for an objection;
+    a decision about no special category skips the rule about them."""
+    rules = rules_for(declaration)
+    names = {rule.check: rule.name for rule in RULES}
+
+    def checked(purpose: str, categories: list[str] | None = None) -> list[str]:
+        compiled = rules._purposes[purpose]
+        asked = compiled.everything if categories is None else compiled.asked(categories)
+        return [names[check] for check in asked.checks]
+
+    assert checked("provide_service") == ["erasure", "restriction"]
+    assert checked("analytics") == ["erasure", "restriction", "consent"]
+    assert checked("health_coaching") == [
+        "special categories",
+        "erasure",
+        "restriction",
+        "limit on sensitive personal information",
+        "objection",
+    ]
+    assert checked("health_coaching", ["contact.email"]) == ["erasure", "restriction", "objection"]
+    assert checked("provide_service", ["contact.phone"]) == [
+        "declared categories",
+        "erasure",
+        "restriction",
+    ]
+    assert checked("undecided") == ["legal basis", "erasure", "restriction"]
+
+
+def test_a_new_rule_slots_in_at_its_place(declaration: Declaration) -> None:
+    """A rule is a function; the purposes it applies to run it in its place in the order."""
+    closed = Rule(
+        "closed on Sundays",
+        lambda purpose, asked, subject, now: (
+            deny(purpose, asked, subject, "sunday", "closed") if now.weekday() == 6 else None
+        ),
+        lambda purpose: purpose.basis is not None,
+    )
+    compiled = Rules(declaration)
+    for purpose in compiled._purposes.values():
+        purpose.prepare((*RULES[:4], closed, *RULES[4:]))
+    sunday = dt.datetime(2026, 6, 7, 12, 0, tzinfo=dt.UTC)
+    assert compiled.decide(state(), "provide_service", None, sunday).rule == "sunday"
+    assert compiled.decide(state(), "provide_service", None, NOW).allowed
+    assert compiled.decide(state(), "undecided", None, sunday).rule == "no_legal_basis"
+    assert compiled.decide(state(erased=True), "provide_service", None, sunday).rule == "sunday"
 
 
 def test_decision_is_exported_from_the_package() -> None:

@@ -65,6 +65,9 @@ purposes:
     interest_assessment: LIA-2025-01
     categories: [device.ip_address, contact.email]
     retention: P1Y
+    special_category_condition: legal_claims
+    criminal_data_authorisation: § 26 BDSG
+    ccpa_sensitive_use: malicious_actions
     automated_decision:
       logic: A score from the payment pattern.
       significance: A blocked order.

@@ -156,6 +156,7 @@ def test_every_builtin_category_is_in_the_taxonomy_table() -> None:
             category.label,
             yes_no[category.personal],
             yes_no[category.sensitive],
+            yes_no[category.ccpa_sensitive],
             category.description,
         )
         not in rows

@@ -203,11 +203,40 @@ FIRES = [
     fires(
         "special categories on legitimate interests are reported at the purpose",
         "P110",
-        swap("[device.ip_address]\n", "[device.ip_address, criminal.offences]\n"),
+        swap("[device.ip_address]\n", "[device.ip_address, special.biometric]\n"),
         at=("purposes:", "fraud_prevention:"),
-        says="purpose 'fraud_prevention' uses special categories (criminal.offences) without"
-        " consent or a legal obligation; check the Art. 9(2) condition",
+        says="purpose 'fraud_prevention' uses special categories (special.biometric) on"
+        " legitimate_interests without explicit consent; declare its GDPR Art. 9(2) condition"
+        " in special_category_condition",
         also=["C404"],
+    ),
+    fires(
+        "a legal obligation is no Art. 9(2) condition by itself",
+        "P110",
+        swap(
+            "    categories: [contact.email, identity.name, account.team]\n",
+            "    categories: [contact.email, identity.name, account.team, special.health]\n",
+        ),
+        swap(
+            "  provide_service:\n    legal_basis: contract",
+            "  provide_service:\n    legal_basis: legal_obligation",
+        ),
+        at=("purposes:", "provide_service:"),
+        says="purpose 'provide_service' uses special categories (special.health) on"
+        " legal_obligation without explicit consent; declare its GDPR Art. 9(2) condition in"
+        " special_category_condition",
+        also=["C404"],
+    ),
+    fires(
+        "criminal-offence data need a law that authorises them, even with consent",
+        "P110",
+        SENSITIVE_NEWSLETTER,
+        swap("[contact.email, special.health]", "[contact.email, criminal.offences]"),
+        offering("limit_sensitive"),
+        at=("purposes:", "newsletter:"),
+        says="purpose 'newsletter' uses criminal-offence data (criminal.offences); name the law"
+        " that authorises it, or the official authority that controls it, in"
+        " criminal_data_authorisation (GDPR Art. 10)",
     ),
     # --- T: recipients and transfers
     fires(
@@ -617,6 +646,20 @@ QUIET = [
         offering("limit_sensitive"),
     ),
     quiet(
+        "special categories on a declared Art. 9(2) condition are allowed",
+        "P110",
+        swap("[device.ip_address]\n", "[device.ip_address, special.biometric]\n"),
+        after(LIA, "    special_category_condition: substantial_public_interest"),
+        also=["C404"],
+    ),
+    quiet(
+        "criminal-offence data with the law that authorises them are allowed",
+        "P110",
+        swap("[device.ip_address]\n", "[device.ip_address, criminal.offences]\n"),
+        after(LIA, "    criminal_data_authorisation: § 26 BDSG (Germany)"),
+        also=["C404"],
+    ),
+    quiet(
         "a recipient elsewhere in the EEA needs no safeguard",
         "T201",
         swap(HOSTING_COUNTRY, HOSTING_COUNTRY.replace("DE", "FR")),
@@ -908,7 +951,7 @@ def test_only_the_chosen_rules_are_warnings() -> None:
     warnings = {code for code, rule in RULES.items() if rule.severity is Severity.WARNING}
     assert warnings == {
         "C402", "C404", "D703", "D704", "G309", "G310", "G312", "G313", "K502", "K503",
-        "P104", "P105", "P106", "P108", "P109", "P110", "T203", "T204", "T205", "Y602",
+        "P104", "P105", "P106", "P108", "P109", "T203", "T204", "T205", "Y602",
     }  # fmt: skip
 
 

@@ -80,6 +80,35 @@ class LegalBasis(StrEnum):
     LEGITIMATE_INTERESTS = "legitimate_interests"
 
 
+class SpecialCategoryCondition(StrEnum):
+    """GDPR Art. 9(2): the condition under which special categories of data are processed."""
+
+    EXPLICIT_CONSENT = "explicit_consent"  # (a)
+    EMPLOYMENT_AND_SOCIAL_SECURITY = "employment_and_social_security"  # (b)
+    VITAL_INTERESTS = "vital_interests"  # (c)
+    NOT_FOR_PROFIT_BODY = "not_for_profit_body"  # (d)
+    MADE_PUBLIC_BY_SUBJECT = "made_public_by_subject"  # (e)
+    LEGAL_CLAIMS = "legal_claims"  # (f)
+    SUBSTANTIAL_PUBLIC_INTEREST = "substantial_public_interest"  # (g)
+    HEALTH_OR_SOCIAL_CARE = "health_or_social_care"  # (h)
+    PUBLIC_HEALTH = "public_health"  # (i)
+    ARCHIVING_RESEARCH_STATISTICS = "archiving_research_statistics"  # (j)
+
+
+class SensitiveUse(StrEnum):
+    """CCPA 1798.121(a), 11 CCR 7027(m): the uses of sensitive personal information that a
+    request to limit leaves in place."""
+
+    EXPECTED_SERVICE = "expected_service"  # (m)(1)
+    SECURITY_INCIDENTS = "security_incidents"  # (m)(2)
+    MALICIOUS_ACTIONS = "malicious_actions"  # (m)(3)
+    PHYSICAL_SAFETY = "physical_safety"  # (m)(4)
+    TRANSIENT_USE = "transient_use"  # (m)(5)
+    BUSINESS_SERVICES = "business_services"  # (m)(6)
+    QUALITY_AND_SAFETY = "quality_and_safety"  # (m)(7)
+    NO_INFERENCE = "no_inference"  # (m)(8)
+
+
 class Source(StrEnum):
     """How data reaches the company."""
 
@@ -327,6 +356,36 @@ class Purpose(_Model):
     consent_max_age: DurationText | None = Field(
         None, description="How long a grant counts before the person is asked again, e.g. P1Y."
     )
+    special_category_condition: SpecialCategoryCondition | None = Field(
+        None,
+        description="The GDPR Art. 9(2) condition for special categories of data; consent"
+        " purposes are explicit consent, Art. 9(2)(a).",
+    )
+    criminal_data_authorisation: str | None = Field(
+        None,
+        description="The law authorising the processing of criminal-offence data, or the"
+        " official authority controlling it (GDPR Art. 10).",
+    )
+    ccpa_sensitive_use: SensitiveUse | None = Field(
+        None,
+        description="The use of sensitive personal information CCPA 1798.121(a) allows that the"
+        " purpose keeps to; a request to limit leaves it running.",
+    )
+
+    @model_validator(mode="after")
+    def _explicit_consent_is_consent(self) -> Self:
+        """Explicit consent (Art. 9(2)(a)) is checked in the consent ledger: a consent purpose."""
+        if (
+            self.special_category_condition is SpecialCategoryCondition.EXPLICIT_CONSENT
+            and self.legal_basis is not LegalBasis.CONSENT
+        ):
+            raise PydanticCustomError(
+                "special_category_condition",
+                "special_category_condition explicit_consent applies to purposes based on"
+                " consent, whose grants Pledge checks; this one is based on"
+                f" {self.legal_basis.value if self.legal_basis else 'no legal basis'}",
+            )
+        return self
 
     @model_validator(mode="after")
     def _max_age_for_consent(self) -> Self:

@@ -16,13 +16,20 @@ import yaml
 
 @dataclass(frozen=True, slots=True)
 class Category:
-    """A kind of data, e.g. ``contact.email``: personal unless marked otherwise."""
+    """A kind of data, e.g. ``contact.email``: personal unless marked otherwise.
+
+    ``sensitive`` marks the special categories of GDPR Art. 9 and criminal-offence data
+    (Art. 10); ``ccpa_sensitive`` marks sensitive personal information as CCPA 1798.140(ae)
+    defines it. The two lists overlap but differ: political opinions and criminal-offence data
+    are only the first, government identifiers and precise geolocation only the second.
+    """
 
     key: str
     label: str
     description: str
     personal: bool = True
     sensitive: bool = False
+    ccpa_sensitive: bool = False
 
     @property
     def parent(self) -> str | None:
@@ -40,6 +47,11 @@ class PurposeTemplate:
     sale_or_sharing: bool = False
     targeted_advertising: bool = False
     direct_marketing: bool = False
+
+
+CRIMINAL_ROOT = "criminal"
+"""The root of criminal-offence data (GDPR Art. 10); the other sensitive categories are the
+special categories of Art. 9."""
 
 
 class Taxonomy(Mapping[str, Category]):
@@ -77,6 +89,32 @@ class Taxonomy(Mapping[str, Category]):
     def is_sensitive(self, key: str) -> bool:
         """Whether ``key`` or any ancestor is a special category (GDPR Art. 9/10)."""
         return any(k in self and self[k].sensitive for k in self.lineage(key))
+
+    def is_special(self, key: str) -> bool:
+        """Whether processing ``key`` processes a special category of data (GDPR Art. 9).
+
+        True when ``key``, a category above it or one below it (which ``key`` covers) is
+        marked ``sensitive``, outside the criminal-offence data under ``criminal``.
+        """
+        return not self.is_criminal(key) and self._touches(key, "sensitive")
+
+    def is_criminal(self, key: str) -> bool:
+        """Whether ``key`` is criminal-offence data (GDPR Art. 10): ``criminal`` or below it."""
+        return key.partition(".")[0] == CRIMINAL_ROOT and self.is_sensitive(key)
+
+    def is_ccpa_sensitive(self, key: str) -> bool:
+        """Whether processing ``key`` processes sensitive personal information (CCPA
+        1798.140(ae)): ``key``, a category above it or one below it is ``ccpa_sensitive``."""
+        return self._touches(key, "ccpa_sensitive")
+
+    def _touches(self, key: str, flag: str) -> bool:
+        if any(k in self and getattr(self[k], flag) for k in self.lineage(key)):
+            return True
+        below = key + "."
+        return any(
+            getattr(category, flag) and name.startswith(below)
+            for name, category in self._categories.items()
+        )
 
     def is_personal(self, key: str) -> bool:
         """Whether ``key`` is personal data (its own flag, else its nearest ancestor's)."""

@@ -12,21 +12,31 @@ thousands of times a second writes one event per batch, not thousands. Two modes
     lost; each decision costs a database transaction.
 
 ``batched`` (the default)
-    ``may_process`` puts the event on an in-memory queue and returns. A writer thread
-    commits the queue in one transaction (with :func:`pledge.enforcement.audit.append`)
-    every 100 ms, or as soon as 1,000 events are waiting. :meth:`DecisionLog.flush` waits
-    until everything queued so far is committed; :meth:`DecisionLog.close` (called by
-    ``Pledge.close()`` and at interpreter exit) drains the queue.
+    ``may_process`` counts the decision into the batch being gathered in memory and
+    returns. A writer thread commits the batch in one transaction (with
+    :func:`pledge.enforcement.audit.append`) every 100 ms, or as soon as it holds
+    ``max_pending`` decisions (10,000). :meth:`DecisionLog.flush` waits until everything
+    gathered so far is committed; :meth:`DecisionLog.close` (called by ``Pledge.close()``
+    and at interpreter exit) commits what is left.
+
+    A decision is counted where it is made, in a tally per question (the decider answers a
+    repeated question with the same :class:`~pledge.enforcement.model.Decision` object), so a
+    decision asked again costs a counter, not a queued record: nothing per decision waits in
+    memory for the garbage collector to walk. An audit event costs far more to write than a
+    decision to make, so the writer waits for the largest batch the bound allows: under load
+    every commit holds ``max_pending`` decisions, written as few events as they allow.
+    (Committing at a tenth of the bound made twice the commits, each with as many events,
+    and halved the decisions that could be recorded per second on one core.)
 
 What a crash can lose, exactly
-    A crash of the process (killed, out of memory, power cut) in batched mode loses the audit
-    events still on the queue and nothing else: the events of the decisions made since the
-    writer's last commit began, which in normal operation are the decisions of the last
-    ≤100 ms (plus the time one commit takes). The queue holds at most ``max_pending`` events
-    (10,000 by default): when decisions come faster than the writer commits them, or the
+    A crash of the process (killed, out of memory, power cut) in batched mode loses the
+    decisions not yet committed and nothing else: those made since the writer's last commit
+    began, which in normal operation are the decisions of the last ≤100 ms (plus the time one
+    commit takes). At most ``max_pending`` decisions (10,000 by default) wait, the batch
+    being written included: when decisions come faster than the writer commits them, or the
     database refuses writes, ``may_process`` waits for room, and after ``wait_seconds``
     raises :class:`~pledge.errors.StoreUnavailable` instead of answering without a record,
-    so a crash never loses more than ``max_pending`` events. What is lost is the record that
+    so a crash never loses more than ``max_pending`` decisions. What is lost is the record that
     a question was asked, not the grounds of the answer: every decision is a pure function
     of the declaration and the durable state (consent ledger, objections, restriction,
     erasure, age), all committed before their callers were told, so the answer any lost
@@ -48,7 +58,6 @@ What a crash can lose, exactly
 from __future__ import annotations
 
 import atexit
-import collections
 import logging
 import threading
 import time
@@ -70,19 +79,21 @@ LOG_MODES: Final = ("sync", "batched")
 
 _logger = logging.getLogger("pledge.decisions")
 
-# A queued event: (action, actor, decision, occurred_at); a threading.Event marks a flush.
-_Queued = tuple[str, str, "Decision", "dt.datetime"]
+# One question's tally in a batch: [action, actor, decision, first_at, last_at, count].
+_Tally = list[Any]
+_ACTION, _ACTOR, _DECISION, _FIRST, _LAST, _COUNT = range(6)
 
 
 class DecisionLog:
-    """Writes one audit event per decision, at once (``sync``) or in batches (``batched``).
+    """Writes the audit events of decisions, at once (``sync``) or in batches (``batched``).
 
     Args:
         database: Pledge's store.
         mode: ``sync`` or ``batched``.
         interval: seconds between batched commits.
-        batch_size: a commit starts early when this many events are waiting.
-        max_pending: the most events the queue holds; callers wait beyond it.
+        batch_size: a commit starts early when this many decisions wait; by default when
+            the batch is full (``max_pending``).
+        max_pending: the most decisions that wait uncommitted; callers wait beyond it.
         wait_seconds: how long a caller waits for room before StoreUnavailable.
     """
 
@@ -92,12 +103,14 @@ class DecisionLog:
         *,
         mode: str = "batched",
         interval: float = 0.1,
-        batch_size: int = 1_000,
+        batch_size: int | None = None,
         max_pending: int = 10_000,
         wait_seconds: float = 10.0,
     ) -> None:
         if mode not in LOG_MODES:
             raise UsageError(f"log_mode must be one of {', '.join(LOG_MODES)}, not {mode!r}")
+        if batch_size is None:
+            batch_size = max_pending
         if max_pending < batch_size:
             raise UsageError("max_pending must be at least batch_size")
         self.database = database
@@ -106,10 +119,14 @@ class DecisionLog:
         self.batch_size = batch_size
         self.max_pending = max_pending
         self.wait_seconds = wait_seconds
-        self._pending: collections.deque[Any] = collections.deque()
-        self._in_flight = 0  # taken from the queue by the writer, not yet committed
-        self._wake = threading.Event()  # new events are waiting
+        self._lock = threading.Lock()  # guards the batch, its count and its flushes
+        self._batch: dict[tuple[str, str, int], _Tally] = {}  # question → its tally
+        self._count = 0  # decisions in the batch
+        self._flushes: list[threading.Event] = []  # set once the batch is committed
+        self._in_flight = 0  # decisions taken by the writer, not yet committed
+        self._wake = threading.Event()  # a batch is full, or a flush asks
         self._urgent = threading.Event()  # a flush or close: cut a retry delay short
+        self._room = threading.Condition()  # notified when the writer has made room
         self._closed = False
         self._failure: BaseException | None = None
         self._writer: threading.Thread | None = None
@@ -123,11 +140,12 @@ class DecisionLog:
 
     @property
     def pending(self) -> int:
-        """How many events wait to be committed (batched mode), those being written included."""
-        return sum(1 for item in list(self._pending) if type(item) is tuple) + self._in_flight
+        """How many decisions wait to be committed (batched mode), those being written
+        included."""
+        return self._count + self._in_flight
 
     def add(self, action: str, actor: str, decision: Decision, occurred_at: dt.datetime) -> None:
-        """Record a decision: committed now (sync) or queued (batched).
+        """Record a decision: committed now (sync) or counted into the batch (batched).
 
         Args:
             action: ``decision`` or ``disclosure``.
@@ -136,27 +154,40 @@ class DecisionLog:
             occurred_at: when it was made.
 
         Raises:
-            StoreUnavailable: the event could not be committed (sync), or the queue stayed
+            StoreUnavailable: the event could not be committed (sync), or the batch stayed
                 full for ``wait_seconds`` (batched).
             UsageError: the log is closed.
         """
         if self._closed:
             raise UsageError("the decision log is closed")
         if self._writer is None:
+            only: _Tally = [action, actor, decision, occurred_at, occurred_at, 1]
             with self.database.transaction() as connection:
-                audit.append(connection, [_entry([(action, actor, decision, occurred_at)])])
+                audit.append(connection, [_entry([only])])
             return
-        pending = self._pending
-        pending.append((action, actor, decision, occurred_at))
-        size = len(pending)
-        if size >= self.batch_size:
-            if not self._wake.is_set():
-                self._wake.set()
-            if size + self._in_flight > self.max_pending:
-                self._wait_for_room()
+        # The tally holds the decision, so its id names it for as long as the batch lives.
+        question = (action, actor, id(decision))
+        with self._lock:
+            tally = self._batch.get(question)
+            if tally is None:
+                self._batch[question] = [action, actor, decision, occurred_at, occurred_at, 1]
+            else:
+                tally[_LAST] = occurred_at
+                tally[_COUNT] += 1
+            self._count += 1
+            count = self._count
+        if count >= self.batch_size:
+            self._full()
+
+    def _full(self) -> None:
+        # A full batch: wake the writer, and wait while more than the bound is uncommitted.
+        if not self._wake.is_set():
+            self._wake.set()
+        if self._count + self._in_flight > self.max_pending:
+            self._wait_for_room()
 
     def flush(self, timeout: float | None = None) -> None:
-        """Wait until every event queued before this call is committed.
+        """Wait until every decision recorded before this call is committed.
 
         Args:
             timeout: seconds to wait at most; None waits as long as ``wait_seconds``.
@@ -167,22 +198,23 @@ class DecisionLog:
         if self._writer is None:
             return
         done = threading.Event()
-        self._pending.append(done)
+        with self._lock:
+            self._flushes.append(done)
         self._urgent.set()
         self._wake.set()
         limit = self.wait_seconds if timeout is None else timeout
         if not done.wait(limit):
             raise StoreUnavailable(
                 f"the decision log could not be written within {limit:g} s"
-                f" ({self.pending} audit events wait):"
+                f" ({self.pending} decisions wait):"
                 f" {self._failure or 'timed out'}"
             )
 
     def close(self) -> None:
-        """Commit what is queued and stop the writer. Safe to call twice.
+        """Commit what is gathered and stop the writer. Safe to call twice.
 
         Raises:
-            StoreUnavailable: queued events could not be committed (they are lost; the
+            StoreUnavailable: gathered decisions could not be committed (they are lost; the
                 error says how many).
         """
         if self._closed:
@@ -199,63 +231,89 @@ class DecisionLog:
 
     def _wait_for_room(self) -> None:
         deadline = time.monotonic() + self.wait_seconds
-        while len(self._pending) + self._in_flight > self.max_pending:
-            if time.monotonic() > deadline:
-                raise StoreUnavailable(
-                    "decisions cannot be audited: the decision log is full and Pledge's"
-                    f" database does not accept its writes ({self._failure or 'too slow'})"
-                )
-            time.sleep(0.001)
+        with self._room:
+            while self._count + self._in_flight > self.max_pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StoreUnavailable(
+                        "decisions cannot be audited: the decision log is full and Pledge's"
+                        f" database does not accept its writes ({self._failure or 'too slow'})"
+                    )
+                if not self._in_flight:  # else the writer is at it, and notifies when done
+                    self._wake.set()
+                # The writer notifies after each commit; the timeout covers a notification
+                # sent between the check above and the wait.
+                self._room.wait(min(left, 0.05))
+
+    def _made_room(self) -> None:
+        with self._room:
+            self._room.notify_all()
 
     def _write_pending(self) -> bool:
-        """Commit up to ten batches of queued events in one transaction (the writer's work).
+        """Commit the batch gathered so far in one transaction (the writer's work).
 
         Returns:
-            Whether something was taken from the queue.
+            Whether to write again at once: a full batch, or a flush, is waiting.
         """
-        pending = self._pending
-        limit = self.batch_size * 10
-        # Counted as in flight before they leave the queue, so that callers waiting for room
-        # never see the queue emptier than it is.
-        self._in_flight = min(len(pending), limit)
-        taken: list[Any] = []
-        while pending and len(taken) < limit:
-            taken.append(pending.popleft())
-        if not taken:
-            self._in_flight = 0
+        with self._lock:
+            batch, self._batch = self._batch, {}
+            count, self._count = self._count, 0
+            flushes, self._flushes = self._flushes, []
+            # Counted as in flight while it is written, so that callers waiting for room never
+            # see fewer decisions waiting than there are.
+            self._in_flight = count
+        if not batch and not flushes:
             return False
-        entries = _entries([item for item in taken if type(item) is tuple])
         try:
+            entries = _entries(list(batch.values()))
             if entries:
                 with self.database.transaction() as connection:
                     audit.append(connection, entries)
         except Exception as error:
-            pending.extendleft(reversed(taken))  # keep them, in order, for the next attempt
-            self._in_flight = 0
+            self._restore(batch, count, flushes)  # for the next attempt
             self._failure = error
             raise
         self._in_flight = 0
         self._failure = None
-        for item in taken:
-            if type(item) is not tuple:
-                item.set()
-        return True
+        self._made_room()
+        for done in flushes:
+            done.set()
+        return self._count >= self.batch_size or bool(self._flushes)
+
+    def _restore(
+        self, batch: dict[tuple[str, str, int], _Tally], count: int, flushes: list[threading.Event]
+    ) -> None:
+        # A batch that could not be written goes back before what was gathered since.
+        with self._lock:
+            for question, tally in self._batch.items():
+                earlier = batch.get(question)
+                if earlier is None:
+                    batch[question] = tally
+                else:
+                    earlier[_LAST] = tally[_LAST]
+                    earlier[_COUNT] += tally[_COUNT]
+            self._batch = batch
+            self._count += count
+            self._flushes = flushes + self._flushes
+            self._in_flight = 0
 
 
-def _entries(items: list[_Queued]) -> list[AuditEntry]:
-    """Audit entries for queued decisions: identical decisions in one batch become one entry.
+def _entries(tallies: list[_Tally]) -> list[AuditEntry]:
+    """Audit entries for a batch: identical decisions become one entry.
 
     Decisions that agree on everything but the moment (same action, actor, subject, purpose,
     categories, recipient and outcome) are recorded once, with ``count`` and the first and
     last time; a single decision is an entry with ``count`` 1. Nothing is dropped: the counts
     add up to the decisions made.
     """
-    groups: dict[tuple[Any, ...], list[_Queued]] = {}
-    for item in items:
-        action, actor, decision, _ = item
+    # Tallies are per Decision object; equal objects (a state read again, a child's state
+    # decided anew) are merged here.
+    groups: dict[tuple[Any, ...], list[_Tally]] = {}
+    for tally in tallies:
+        decision = tally[_DECISION]
         key = (
-            action,
-            actor,
+            tally[_ACTION],
+            tally[_ACTOR],
             decision.subject_id,
             decision.purpose,
             decision.allowed,
@@ -263,22 +321,31 @@ def _entries(items: list[_Queued]) -> list[AuditEntry]:
             decision.categories,
             decision.recipient,
         )
-        groups.setdefault(key, []).append(item)
+        found = groups.get(key)
+        if found is None:
+            groups[key] = [tally]
+        else:
+            found.append(tally)
     return [_entry(group) for group in groups.values()]
 
 
-def _entry(group: list[_Queued]) -> AuditEntry:
-    action, actor, decision, first_at = group[0]
+def _entry(group: list[_Tally]) -> AuditEntry:
+    """One audit entry for the tallies of equal decisions."""
+    action, actor, decision, first_at, last_at, count = group[0]
+    if len(group) > 1:
+        first_at = min(tally[_FIRST] for tally in group)
+        last_at = max(tally[_LAST] for tally in group)
+        count = sum(tally[_COUNT] for tally in group)
     details: dict[str, Any] = {
         "allowed": decision.allowed,
         "reason": decision.reason,
         "legal_basis": decision.legal_basis,
         "rule": decision.rule,
         "categories": list(decision.categories),
-        "count": len(group),
+        "count": count,
     }
-    if len(group) > 1:
-        details["last_at"] = group[-1][3].isoformat()
+    if count > 1:
+        details["last_at"] = last_at.isoformat()
     if decision.recipient is not None:
         details["recipient"] = decision.recipient
     return AuditEntry(

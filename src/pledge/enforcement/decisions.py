@@ -29,6 +29,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from pledge.clock import Clock, utc_now
 from pledge.declaration.model import Declaration
@@ -76,6 +77,17 @@ class Decider:
         self._generation = 0  # bumped by every invalidation; a read racing one is not cached
         self._lock = threading.Lock()
 
+    @property
+    def clock(self) -> Clock:
+        """The time source."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self._clock = clock
+        # The default clock without its Python frame: may_process reads it once per decision.
+        self._now: Clock = partial(dt.datetime.now, dt.UTC) if clock is utc_now else clock
+
     def may_process(
         self,
         subject_id: str,
@@ -100,7 +112,7 @@ class Decider:
             NotFound: no such subject or purpose.
             StoreUnavailable: the state or the audit event could not be read or written.
         """
-        now = self.clock()
+        now = self._now()
         cached = self._cache.get(subject_id)
         if cached is None or not (cached.read_at <= now < cached.expires_at):
             cached = self._load(subject_id, now)

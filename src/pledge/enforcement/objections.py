@@ -3,9 +3,11 @@
 An objection has a scope: a purpose key (processing based on legitimate interests or a
 public task, used for direct marketing, or selling or sharing personal information, where an
 objection is the person's opt-out, CCPA 1798.120), ``*`` (every purpose based on legitimate
-interests or a public task) or ``direct_marketing`` (every direct-marketing purpose; absolute,
-Art. 21(3)). Recording and lifting are committed with their audit event in one transaction,
-before the caller is told; then ``on_change`` lets the decision cache forget the subject. The
+interests or a public task), ``direct_marketing`` (every direct-marketing purpose; absolute,
+Art. 21(3)) or ``limit_sensitive`` (the person's limit on the use of their sensitive personal
+information, CCPA 1798.121). Recording and lifting are committed with their audit event in one
+transaction, before the caller is told (or in the caller's transaction, ``connection=``); then
+``on_change`` lets the decision cache forget the subject. The
 audit event names the channel the objection came through when it is given (``api``, ``gpc``).
 """
 
@@ -22,10 +24,10 @@ from pledge.clock import Clock, utc_now
 from pledge.declaration.model import Declaration
 from pledge.enforcement import audit
 from pledge.enforcement.audit import AuditEntry
-from pledge.enforcement.model import ConsentRecord, SubjectState, rules_for
+from pledge.enforcement.model import LIMIT_SENSITIVE, ConsentRecord, SubjectState, rules_for
 from pledge.errors import NotFound
 from pledge.ids import new_id
-from pledge.store.database import Database
+from pledge.store.database import Database, after_commit
 from pledge.store.tables import consent_state, objections, subjects
 
 _SUBJECT_COLUMNS = (
@@ -95,7 +97,13 @@ class Objections:
         self.on_change = on_change
 
     def record(
-        self, subject_id: str, scope: str, *, actor: str, channel: str | None = None
+        self,
+        subject_id: str,
+        scope: str,
+        *,
+        actor: str,
+        channel: str | None = None,
+        connection: Connection | None = None,
     ) -> Objection:
         """Record that the subject objects to ``scope``; recording it again changes nothing.
 
@@ -104,6 +112,9 @@ class Objections:
             scope: a purpose key, ``*`` or ``direct_marketing``.
             actor: who records it (``sdk``, ``api:<key>``, ``staff:<name>`` …).
             channel: where the person objected (``api``, ``gpc`` …), for the audit trail.
+            connection: the caller's transaction, to record the objection in it (with other
+                changes that must stand or fall together); ``on_change`` is then called once
+                that transaction commits. Without it the objection commits on its own.
 
         Returns:
             The objection in force (the earlier one when it already stood).
@@ -112,10 +123,19 @@ class Objections:
             NotFound: no such subject, or no such purpose.
             UsageError: an objection cannot apply to that purpose (consent, contract …).
         """
-        return self.ensure(subject_id, scope, actor=actor, channel=channel)[0]
+        objection, _ = self.ensure(
+            subject_id, scope, actor=actor, channel=channel, connection=connection
+        )
+        return objection
 
     def ensure(
-        self, subject_id: str, scope: str, *, actor: str, channel: str | None = None
+        self,
+        subject_id: str,
+        scope: str,
+        *,
+        actor: str,
+        channel: str | None = None,
+        connection: Connection | None = None,
     ) -> tuple[Objection, bool]:
         """:meth:`record`, also telling whether the objection is new.
 
@@ -127,13 +147,15 @@ class Objections:
             UsageError: an objection cannot apply to that purpose.
         """
         self.rules.check_scope(scope)
-        with self.database.transaction() as connection:
-            _require_subject(connection, subject_id)
-            objection, new = record_in(
-                connection, subject_id, scope, actor=actor, channel=channel, clock=self.clock
-            )
+        if connection is None:
+            with self.database.transaction() as own:
+                return self.ensure(subject_id, scope, actor=actor, channel=channel, connection=own)
+        _require_subject(connection, subject_id)
+        objection, new = record_in(
+            connection, subject_id, scope, actor=actor, channel=channel, clock=self.clock
+        )
         if new:
-            self._changed(subject_id)
+            after_commit(connection, lambda: self._changed(subject_id))
         return objection, new
 
     def lift(
@@ -237,21 +259,22 @@ def load_state(connection: Connection, subject_id: str) -> SubjectState:
             _CONSENTS, {"subject": subject_id}
         )
     }
-    scopes = frozenset(
+    standing: dict[str, dt.datetime] = dict(
         connection.execute(
-            select(objections.c.scope).where(
+            select(objections.c.scope, objections.c.created_at).where(
                 objections.c.subject_id == subject_id, objections.c.lifted_at.is_(None)
             )
-        ).scalars()
+        ).all()
     )
     return SubjectState(
         subject_id=subject_id,
         consents=consents,
-        objections=scopes,
+        objections=frozenset(standing),
         restricted=bool(row.restricted),
         erased=row.erased_at is not None,
         consent_age_from=row.consent_age_from,
         guardian_id=row.guardian_id,
+        sensitive_limited_at=standing.get(LIMIT_SENSITIVE),
     )
 
 

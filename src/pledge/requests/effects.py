@@ -2,8 +2,12 @@
 
 Restriction and lifting it go through :meth:`Subjects.set_restricted`, objections through
 :class:`Objections`, withdrawal through :meth:`ConsentLedger.withdraw`; unsubscribing is both
-(withdraw every direct-marketing consent, object to direct marketing, GDPR Art. 21(3)). Each of
-those services tells the decision cache, so the next decision already follows the request.
+(withdraw every direct-marketing consent, object to direct marketing, GDPR Art. 21(3)), in one
+transaction (:meth:`ImmediateEffects.unsubscribe`, which the one-click link calls too). A limit
+on the use of sensitive personal information (CCPA 1798.121) is recorded as the objection scope
+``limit_sensitive``, with which decisions keep the person's sensitive categories to the uses
+1798.121(a) allows. Each of those services tells the decision cache, so the next decision
+already follows the request.
 """
 
 from __future__ import annotations
@@ -12,11 +16,11 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pledge.consent.model import Channel
+from pledge.consent.model import Channel, ConsentDecision
 from pledge.consent.service import ConsentLedger
 from pledge.declaration.model import Declaration, LegalBasis
-from pledge.enforcement.model import ALL_PURPOSES, DIRECT_MARKETING
-from pledge.enforcement.objections import Objections
+from pledge.enforcement.model import ALL_PURPOSES, DIRECT_MARKETING, LIMIT_SENSITIVE
+from pledge.enforcement.objections import Objections, load_state
 from pledge.errors import NotFound, UsageError
 from pledge.requests.corrections import check_corrections
 from pledge.requests.model import RequestType, SubjectRequest
@@ -29,7 +33,7 @@ class ImmediateEffects:
     Args:
         declaration: the declaration in force (which purposes take consent, which market).
         subjects: restricts and lifts restrictions.
-        ledger: withdraws consent.
+        ledger: withdraws consent (its store is where an unsubscribe's transaction runs).
         objections: records objections.
         reaches: whether a request reaches a table of a datastore (``datastore, table``).
     """
@@ -48,6 +52,7 @@ class ImmediateEffects:
         self.subjects = subjects
         self.ledger = ledger
         self.objections = objections
+        self.database = ledger.database
         self._declared = frozenset(declaration.purposes)
         consent = {
             key: purpose
@@ -86,7 +91,7 @@ class ImmediateEffects:
         return payload
 
     def apply(self, request: SubjectRequest, actor: str) -> dict[str, Any]:
-        """Carry out a restriction, lifting, objection, unsubscribe or withdrawal.
+        """Carry out a restriction, lifting, objection, unsubscribe, withdrawal or limit.
 
         Returns:
             What was done, without personal data (for the audit trail).
@@ -106,14 +111,70 @@ class ImmediateEffects:
                 self.objections.record(subject_id, scope, actor=actor)
             return {"objections": scopes}
         if request.type is RequestType.UNSUBSCRIBE:
-            withdrawn = self._withdraw(subject_id, self.marketing_purposes, actor)
-            self.objections.record(subject_id, DIRECT_MARKETING, actor=actor)
-            return {"withdrawn": withdrawn, "objections": [DIRECT_MARKETING]}
+            return self.unsubscribe(subject_id, actor=actor, channel=Channel.API)
         if request.type is RequestType.WITHDRAW_CONSENT:
             named = details.get("purposes")
             purposes = tuple(named) if named else self.consent_purposes
             return {"withdrawn": self._withdraw(subject_id, purposes, actor)}
+        if request.type is RequestType.LIMIT_SENSITIVE:
+            # CCPA 1798.121: decisions keep sensitive categories to the uses 1798.121(a) allows
+            self.objections.record(subject_id, LIMIT_SENSITIVE, actor=actor)
+            return {
+                "objections": [LIMIT_SENSITIVE],
+                "limited_purposes": self.objections.rules.limited_purposes(),
+            }
         raise UsageError(f"a {request.type} request is carried out in the datastores, not here")
+
+    def unsubscribe(
+        self, subject_id: str, *, actor: str, channel: Channel | str = Channel.API
+    ) -> dict[str, Any]:
+        """Stop all direct marketing to a person at once (GDPR Art. 21(2) and (3)).
+
+        Every standing consent to a direct-marketing purpose is withdrawn and the objection to
+        direct marketing recorded, with their audit events, in one transaction: should any of
+        it fail, none of it is written, and the person is never left with consents withdrawn
+        but no objection, or the reverse. Unsubscribing again changes nothing.
+
+        Args:
+            subject_id: the person.
+            actor: who recorded it (``subject`` when the person did it themselves).
+            channel: where the person asked: ``form`` for the one-click link, ``api`` for a
+                request.
+
+        Returns:
+            What was done, without personal data: the purposes ``withdrawn`` and the
+            ``objections`` standing.
+
+        Raises:
+            NotFound: no such subject, or it was erased.
+            StoreUnavailable: the store cannot be reached; nothing was written.
+        """
+        with self.database.transaction() as connection:
+            state = load_state(connection, subject_id)
+            if state.erased:
+                raise NotFound(f"subject {subject_id} was erased")
+            withdrawn = [
+                purpose
+                for purpose in self.marketing_purposes
+                if purpose in state.consents
+                and state.consents[purpose].decision == ConsentDecision.GRANTED
+            ]
+            commands = [
+                self.ledger.check(
+                    subject_id, purpose, ConsentDecision.WITHDRAWN, channel=channel, actor=actor
+                )
+                for purpose in withdrawn
+            ]
+            if commands:  # consent first: the ledger takes its locks before the audit trail's
+                self.ledger.record_commands(commands, connection=connection)
+            self.objections.record(
+                subject_id,
+                DIRECT_MARKETING,
+                actor=actor,
+                channel=str(channel),
+                connection=connection,
+            )
+        return {"withdrawn": withdrawn, "objections": [DIRECT_MARKETING]}
 
     def _withdraw(self, subject_id: str, purposes: Sequence[str], actor: str) -> list[str]:
         # Only what stands is withdrawn: a purpose never granted needs no event.

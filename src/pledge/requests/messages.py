@@ -23,6 +23,7 @@ _ASKED = {
     RequestType.OBJECTION: "stop processing, as objected to, the personal data of",
     RequestType.UNSUBSCRIBE: "stop all direct marketing to",
     RequestType.WITHDRAW_CONSENT: "withdraw the consent given by",
+    RequestType.LIMIT_SENSITIVE: "limit the use of the sensitive personal information of",
 }
 
 

@@ -5,8 +5,9 @@ A request moves through these states::
     received ──verify──▶ verified ──plan──▶ planned ──run──▶ running ──▶ completed
         │                  │  │                │                │
         └──────deny────────┴──┼───deny─────────┘                └──▶ failed ──retry──▶ verified
-                              └──(restriction, objection, unsubscribe, withdrawal:
-                                  applied at once on verification)──▶ completed
+                              └──(restriction, objection, unsubscribe, withdrawal, limit on
+                                  sensitive information: applied at once on verification)
+                                  ──▶ completed
 
 ``completed`` and ``denied`` are final; ``failed`` is final unless the failure was retryable.
 
@@ -43,6 +44,7 @@ class RequestType(StrEnum):
     OBJECTION = "objection"
     UNSUBSCRIBE = "unsubscribe"
     WITHDRAW_CONSENT = "withdraw_consent"
+    LIMIT_SENSITIVE = "limit_sensitive"  # CCPA 1798.121
 
 
 #: Requests whose whole effect is a change of Pledge's own decisions, applied on verification.
@@ -53,6 +55,7 @@ IMMEDIATE_TYPES: Final = frozenset(
         RequestType.OBJECTION,
         RequestType.UNSUBSCRIBE,
         RequestType.WITHDRAW_CONSENT,
+        RequestType.LIMIT_SENSITIVE,
     }
 )
 

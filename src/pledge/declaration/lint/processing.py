@@ -154,22 +154,38 @@ def _purpose_undescribed(d: Declaration) -> Iterator[Issue]:
             yield ("purposes", key), f"purpose '{key}' has no description"
 
 
-@rule("P110", "special-category-basis", Severity.WARNING)
+@rule("P110", "special-category-basis")
 def _special_category_basis(d: Declaration) -> Iterator[Issue]:
     """Special categories of data need explicit consent or another Art. 9(2) condition.
 
-    Health, biometric, religious and the other Art. 9 categories (and criminal data, Art. 10)
-    may not be processed on legitimate interests or an ordinary contract alone.
+    GDPR Art. 9(1) forbids processing health, biometric, genetic, racial or ethnic, political,
+    religious, trade-union and sex-life data unless a condition of Art. 9(2) applies: explicit
+    consent (a purpose based on consent, whose grant Pledge checks) or the condition the
+    purpose declares in ``special_category_condition``. Criminal-offence data (Art. 10) need a
+    law that authorises the processing, or an official authority that controls it, named in
+    ``criminal_data_authorisation``, whatever the basis. Decisions refuse such a purpose those
+    categories until it declares them (rules ``special_category_condition_missing`` and
+    ``criminal_data_unauthorised``).
     """
+    taxonomy = d.taxonomy
     for key, purpose in d.purposes.items():
-        sensitive = [c for c in purpose.categories if d.taxonomy.is_sensitive(c)]
-        if sensitive and purpose.legal_basis not in (
-            LegalBasis.CONSENT,
-            LegalBasis.LEGAL_OBLIGATION,
-            LegalBasis.VITAL_INTERESTS,
+        special = [c for c in purpose.categories if taxonomy.is_special(c)]
+        if (
+            special
+            and purpose.legal_basis not in (None, LegalBasis.CONSENT)
+            and purpose.special_category_condition is None
         ):
             yield (
                 ("purposes", key),
-                f"purpose '{key}' uses special categories ({', '.join(sensitive)}) without"
-                " consent or a legal obligation; check the Art. 9(2) condition",
+                f"purpose '{key}' uses special categories ({', '.join(special)}) on"
+                f" {purpose.legal_basis} without explicit consent; declare its GDPR Art. 9(2)"
+                " condition in special_category_condition",
+            )
+        criminal = [c for c in purpose.categories if taxonomy.is_criminal(c)]
+        if criminal and not (purpose.criminal_data_authorisation or "").strip():
+            yield (
+                ("purposes", key),
+                f"purpose '{key}' uses criminal-offence data ({', '.join(criminal)}); name the"
+                " law that authorises it, or the official authority that controls it, in"
+                " criminal_data_authorisation (GDPR Art. 10)",
             )

@@ -123,6 +123,12 @@ ENGLISH: Final[Mapping[str, str]] = {
     ),
     "pc_ask_unsubscribe": "Stop all marketing",
     "pc_ask_unsubscribe_lead": "No more direct marketing, by any channel.",
+    "pc_ask_limit_sensitive": "Limit the use of my sensitive personal information",
+    "pc_ask_limit_sensitive_lead": (
+        "Information such as your precise location, health data or identity documents is then"
+        " used only to provide what you asked for, and for the few other uses the law allows"
+        " (CCPA 1798.121)."
+    ),
     "pc_erasure_confirm": "I understand: my data will be deleted and this cannot be undone.",
     "pc_erasure_kept": "What will be kept, and why",
     "pc_erasure_kept_none": "Nothing is kept under a legal hold.",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -20,8 +21,8 @@ from starlette.concurrency import run_in_threadpool
 
 from pledge.consent.model import Channel, Evidence, notice_hash, notice_text
 from pledge.declaration import Declaration
-from pledge.declaration.model import LegalBasis
-from pledge.enforcement.model import DIRECT_MARKETING
+from pledge.declaration.model import LegalBasis, Right
+from pledge.enforcement.model import rules_for
 from pledge.errors import NotFound, PledgeError, StoreUnavailable
 from pledge.render import render_policy
 from pledge.requests.execution import DATASTORE_TYPES
@@ -43,6 +44,7 @@ ASKABLE = (
     RequestType.RESTRICTION,
     RequestType.OBJECTION,
     RequestType.UNSUBSCRIBE,
+    RequestType.LIMIT_SENSITIVE,
 )
 _DONE = {
     "granted": "pc_consent_granted",
@@ -335,7 +337,11 @@ def _account(
         for item in requests
         if item.state is RequestState.COMPLETED and item.type in DATASTORE_TYPES
     }
-    askable = list(ASKABLE)
+    askable = [
+        kind
+        for kind in ASKABLE
+        if kind is not RequestType.LIMIT_SENSITIVE or _limit_offered(runtime.declaration)
+    ]
     return pages.render(
         request,
         "privacy/account.html",
@@ -352,6 +358,13 @@ def _account(
         },
         status=status,
     )
+
+
+def _limit_offered(declaration: Declaration) -> bool:
+    """Whether to offer the limit on sensitive personal information (CCPA 1798.121): when the
+    declaration offers it, or uses such information in a purpose the limit would stop."""
+    offered = declaration.rights.offered if declaration.rights else []
+    return Right.LIMIT_SENSITIVE in offered or bool(rules_for(declaration).limited_purposes())
 
 
 @router.post("/consent")
@@ -541,18 +554,15 @@ async def unsubscribe(token: str, request: Request, pages: PagesDep) -> HTMLResp
             {"token": token, "valid": False, "done": False},
             status=404,
         )
-    runtime = pages.runtime
-
-    def stop() -> None:
-        state = runtime.ledger.state(subject_id)
-        for key, purpose in runtime.declaration.purposes.items():
-            standing = state.get(key)
-            if purpose.direct_marketing and standing is not None and standing.granted:
-                runtime.ledger.withdraw(subject_id, key, channel=Channel.FORM, actor="subject")
-        runtime.objections.record(subject_id, DIRECT_MARKETING, actor="subject")
-
     try:
-        await run_in_threadpool(stop)
+        await run_in_threadpool(
+            partial(
+                pages.runtime.requests.effects.unsubscribe,
+                subject_id,
+                actor="subject",
+                channel=Channel.FORM,
+            )
+        )
     except NotFound:
         return pages.render(
             request,
