@@ -25,7 +25,9 @@ import yaml
 import cloudwarm_data
 import shop_data
 from pledge import Declaration, loads
+from pledge.datastores.matching import index_expression
 from pledge.declaration import load_data
+from pledge.declaration.datastores import MatchKind
 from shop_baseline import shop_access, shop_erase
 from subject_baseline import ERASED_PASSWORD, baseline_access, baseline_erase
 
@@ -66,6 +68,8 @@ class Case:
     """The tables holding a person's rows, compared between Pledge and the hand-written SQL."""
     folded: tuple[tuple[str, str], ...]
     """``(table, column)`` of each e-mail column Pledge compares as ``lower(trim(column))``."""
+    phones: tuple[tuple[str, str], ...]
+    """``(table, column)`` of each phone column Pledge compares by its digits."""
     kept: str
     """What the synthetic person's rows under a legal hold are, for the figures."""
 
@@ -153,6 +157,7 @@ class Cloudwarm(Case):
         ("support_tickets", "customer_email"),
         ("newsletter_subscriptions", "email"),
     )
+    phones = (("users", "phone"),)
     kept = "invoices"
 
     def ensure(self, *, force: bool = False) -> Load:
@@ -314,6 +319,7 @@ class Shop(Case):
         ("support_tickets", "customer_email"),
         ("newsletter", "email"),
     )
+    phones = (("customers", "phone"),)
     kept = "orders (and their lines)"
 
     def ensure(self, *, force: bool = False) -> Load:
@@ -457,9 +463,10 @@ CASES: tuple[Case, ...] = (Cloudwarm(), Shop())
 
 
 def folded_indexes(connection: Connection, case: Case, *, present: bool) -> None:
-    """Create (``present``) or drop the expression indexes on ``lower(trim(column))`` that
-    ``docs/declaration.md`` tells users to create for each e-mail column Pledge compares
-    case-insensitively; the planner's statistics are brought up to date after a change."""
+    """Create (``present``) or drop the expression indexes that ``docs/declaration.md`` tells
+    users to create: on ``lower(trim(column))`` for each e-mail column Pledge compares
+    case-insensitively, on the digits of each phone column; the planner's statistics are
+    brought up to date after a change."""
     existing = {
         name
         for (name,) in connection.execute(
@@ -467,10 +474,13 @@ def folded_indexes(connection: Connection, case: Case, *, present: bool) -> None
         )
     }
     changed: list[str] = []
-    for table, column in case.folded:
-        name = f"{table}_{column}_folded"
+    wanted = [(table, column, MatchKind.IGNORE_CASE, "folded") for table, column in case.folded]
+    wanted += [(table, column, MatchKind.PHONE, "digits") for table, column in case.phones]
+    for table, column, match, suffix in wanted:
+        name = f"{table}_{column}_{suffix}"
         if present and name not in existing:
-            connection.execute(f"CREATE INDEX {name} ON {table} (lower(trim({column})))")
+            expression = index_expression(column, match, "postgresql")
+            connection.execute(f"CREATE INDEX {name} ON {table} (({expression}))")
             changed.append(table)
         elif not present and name in existing:
             connection.execute(f"DROP INDEX {name}")

@@ -18,7 +18,8 @@ byte as well (:func:`exactly`): ``AB12`` is not ``ab12``, ``ánn@`` is not ``ann
 comparison under the column's own collation stays beside it, so that an index still serves.
 
 The same expressions are what an index must be built on for a large table to be searched
-without a scan; :func:`index_expression` writes them out for ``pledge datastores check``.
+without a scan; :func:`index_expression` writes them out. Nothing in them is a bound
+parameter, so the index serves a prepared statement's generic plan too.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import ColumnElement, String, cast, func, type_coerce
+from sqlalchemy import ColumnElement, String, cast, func, literal_column, type_coerce
 from sqlalchemy.dialects.mysql import BINARY
 
 from pledge.datastores.model import INTEGER, NUMBER, TEXT
@@ -37,6 +38,10 @@ SEPARATORS = (" ", "-", "(", ")", ".", "/", "+", "\t", "\u00a0")
 """What is removed from a stored phone number before its digits are compared."""
 
 _INTERNATIONAL_PREFIXES = ("00", "011")
+
+# SQL string literals of the separators (none holds a quote or a backslash) and of ''.
+_EMPTY_IF = {separator: literal_column(f"'{separator}'", String()) for separator in SEPARATORS}
+_NOTHING = literal_column("''", String())
 
 
 def expression(column: ColumnElement[Any], match: MatchKind, kind: str) -> ColumnElement[Any]:
@@ -51,9 +56,11 @@ def expression(column: ColumnElement[Any], match: MatchKind, kind: str) -> Colum
         return column
     if match is MatchKind.IGNORE_CASE:
         return func.lower(func.trim(column))
+    # The separators are written into the statement, never bound: an index on the same
+    # expression (:func:`index_expression`) then serves it, prepared or not.
     digits: ColumnElement[Any] = column
     for separator in SEPARATORS:
-        digits = func.replace(digits, separator, "")
+        digits = func.replace(digits, _EMPTY_IF[separator], _NOTHING)
     return digits
 
 
