@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pledge.datastores import matching
 from pledge.datastores.errors import translate
-from pledge.datastores.sql import column_kind
+from pledge.datastores.sql import column_kind, reflect_into
 from pledge.declaration.datastores import ColumnAnnotation, IdentityKind, MatchKind
 from pledge.declaration.datastores import Datastore as DatastoreDeclaration
 
@@ -150,7 +150,7 @@ def search(
     try:
         if metadata is None or any(name not in metadata.tables for name in searched):
             metadata = MetaData()
-            metadata.reflect(bind=connection, only=list(searched))
+            reflect_into(metadata, connection, searched)
         found: dict[str, dict[str, int]] = {}
         for name, annotation in searched.items():
             hits = _search_table(

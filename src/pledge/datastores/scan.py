@@ -27,6 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType
 
 from pledge.datastores.classify import REPORT_AT, Verdict, classify_column
+from pledge.datastores.sql import reflect_into
 from pledge.errors import DatastoreError
 
 Progress = Callable[[str, int, int], None]
@@ -181,7 +182,7 @@ def scan(
     possible: list[ColumnFinding] = []
     columns = skipped = values = 0
     try:
-        metadata.reflect(bind=engine)
+        reflect_into(metadata, engine)
         tables = sorted(metadata.tables.values(), key=lambda table: table.name)
         with engine.connect() as connection:
             for done, table in enumerate(tables, 1):

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Table as SqlTable
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SAWarning, SQLAlchemyError
 
 from pledge.datastores.errors import translate
 from pledge.datastores.model import INTEGER, NUMBER, OTHER, TEXT, Column, ForeignKey, Schema, Table
@@ -155,7 +157,7 @@ class SqlDatastore:
         try:
             if engine.dialect.name == "sqlite":
                 self._refuse_missing_sqlite_file(engine.url)
-            with engine.connect() as connection:
+            with engine.connect() as connection, unknown_types_untyped():
                 inspector = inspect(connection)
                 present = set(inspector.get_table_names())
                 parents = _partitions(connection)
@@ -167,7 +169,7 @@ class SqlDatastore:
                     # a partitioned table's foreign keys are its partitions'
                     named |= {child for child, parent in parents.items() if parent in named}
                     wanted = sorted(named)
-                metadata.reflect(bind=connection, only=wanted)
+                reflect_into(metadata, connection, wanted)
                 keys = {
                     table.name: _foreign_keys(connection, table, parents)
                     for table in metadata.tables.values()
@@ -398,6 +400,25 @@ def _action(action: str | None) -> str | None:
         return None
     upper = action.upper()
     return None if upper in ("NO ACTION", "") else upper
+
+
+def reflect_into(
+    metadata: MetaData, bind: Connection | Engine, only: Iterable[str] | None = None
+) -> None:
+    """Reflect the tables ``only`` (every table when None) into ``metadata``, quietly
+    (:func:`unknown_types_untyped`)."""
+    with unknown_types_untyped():
+        metadata.reflect(bind=bind, only=None if only is None else list(only))
+
+
+@contextmanager
+def unknown_types_untyped() -> Iterator[None]:
+    """Within: a column of a type SQLAlchemy does not know (MariaDB's ``INET6``, a PostgreSQL
+    extension's type) is reflected untyped, read as its driver returns it, instead of raising
+    a warning per column (an error where warnings are)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Did not recognize type", category=SAWarning)
+        yield
 
 
 def _type_name(kind: object) -> str:

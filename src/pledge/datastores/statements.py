@@ -39,7 +39,7 @@ from sqlalchemy.sql.dml import Delete, Update
 from pledge.datastores import matching
 from pledge.datastores.errors import translate
 from pledge.datastores.model import TEXT
-from pledge.datastores.sql import column_kind
+from pledge.datastores.sql import column_kind, reflect_into
 from pledge.declaration.datastores import MatchKind
 
 CHUNK = 2000
@@ -105,7 +105,7 @@ class Tables:
         if metadata is None or any(name not in metadata.tables for name in wanted):
             metadata = MetaData()
             try:
-                metadata.reflect(bind=connection, only=wanted)
+                reflect_into(metadata, connection, wanted)
             except SQLAlchemyError as error:
                 raise translate(error, datastore) from None
         self.datastore = datastore

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import decimal
 import io
 import json
 import zipfile
@@ -342,13 +341,17 @@ def _zip(context: Mapping[str, Any], page: ReportFile) -> bytes:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime | dt.date):
+    """A value as a person reads it in JSON or CSV: text for everything JSON has no type
+    for (dates and times in ISO 8601, bytes in hex, a length of time as ``1 day, 2:00:00``)."""
+    if value is None or isinstance(value, str | int | float | list | dict):
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, set | frozenset):
+        return sorted((_plain(item) for item in value), key=str)
+    return str(value)  # decimals, UUIDs, IP addresses, lengths of time, a driver's own types
 
 
 def _json(value: Any) -> bytes:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import uuid
+import warnings
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SAWarning
 from tests.backends import POSTGRES_URL, unavailable
 from tests.cloudwarm import MARIADB_URL
 
@@ -41,9 +43,12 @@ Snapshot = dict[str, dict[Key, dict[str, Any]]]
 
 
 def plain(value: Any) -> Any:
-    """A key value as a report's JSON writes it: dates and times in ISO form, else as is."""
+    """A key value as a report's JSON writes it: dates and times in ISO form, UUIDs as text,
+    else as is."""
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
     return value
 
 
@@ -144,12 +149,25 @@ class Company:
                     for row in connection.execute(text("PRAGMA foreign_key_check"))
                 )
             inspector = inspect(connection)
-            for table in inspector.get_table_names():
-                for link in inspector.get_foreign_keys(table):
-                    orphans = connection.execute(text(_orphans(connection, table, link)))
-                    if count := orphans.scalar_one():
-                        broken.append(f"{table} {link['constrained_columns']}: {count} orphans")
+            with _unknown_types_quiet():
+                links = [
+                    (table, link)
+                    for table in inspector.get_table_names()
+                    for link in inspector.get_foreign_keys(table)
+                ]
+            for table, link in links:
+                orphans = connection.execute(text(_orphans(connection, table, link)))
+                if count := orphans.scalar_one():
+                    broken.append(f"{table} {link['constrained_columns']}: {count} orphans")
         return broken
+
+
+@contextmanager
+def _unknown_types_quiet() -> Iterator[None]:
+    """Inspect tables with columns of types SQLAlchemy does not know (MariaDB's INET6)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Did not recognize type", category=SAWarning)
+        yield
 
 
 def _sqlite_foreign_keys(connection: Any, _: Any) -> None:
@@ -367,9 +385,11 @@ def _tables(connection: Connection) -> list[tuple[str, list[str]]]:
     """Every table with its primary-key columns (all columns when it has no key)."""
     inspector = inspect(connection)
     found = []
-    for table in sorted(inspector.get_table_names()):
-        key = inspector.get_pk_constraint(table)["constrained_columns"]
-        found.append((table, key or [column["name"] for column in inspector.get_columns(table)]))
+    with _unknown_types_quiet():
+        for table in sorted(inspector.get_table_names()):
+            key = inspector.get_pk_constraint(table)["constrained_columns"]
+            columns = key or [column["name"] for column in inspector.get_columns(table)]
+            found.append((table, columns))
     return found
 
 
