@@ -25,7 +25,12 @@ from pledge.web.api import audit, consent, decisions, declaration, public, subje
 from pledge.web.api import objections as subject_objections
 from pledge.web.api import requests as subject_requests
 from pledge.web.api.cors import PublicCorsMiddleware
-from pledge.web.api.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
+from pledge.web.api.limits import (
+    BodyLimitMiddleware,
+    NulMiddleware,
+    RateLimiter,
+    RateLimitMiddleware,
+)
 from pledge.web.api.problems import (
     AUTH_RESPONSES,
     COMMON_RESPONSES,
@@ -110,6 +115,7 @@ def create_app(runtime: Runtime, *, close_runtime: bool = False, run_jobs: bool 
     # The last added runs first: a foreign origin is refused before it costs a token of the
     # rate limit, and both before the body is read.
     public_prefix = f"{API_PREFIX}/public/"
+    app.add_middleware(NulMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(
         RateLimitMiddleware,

@@ -1,4 +1,5 @@
-"""Limits that protect the API: the size of a request body, and the rate of public requests.
+"""Limits that protect the API: the size of a request body, text the store cannot hold, and
+the rate of public requests.
 
 The rate limiter is a token bucket per client address, kept in this process's memory: with
 several worker processes each keeps its own buckets, so a client may reach the limit once per
@@ -9,6 +10,7 @@ trust ``X-Forwarded-For`` (``--forwarded-allow-ips``).
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -71,6 +73,68 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+_NUL_IN_QUERY = re.compile(rb"%00|\x00")
+_NUL_IN_BODY = {
+    # \u0000 after an even number of backslashes (none, or escaped backslashes): the escape a
+    # JSON parser turns into U+0000, not the text "\u0000" written out with its backslash.
+    b"application/json": re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00"),
+    b"application/x-www-form-urlencoded": re.compile(rb"%00|\x00"),
+}
+NUL_DETAIL = "text may not contain the NUL character (U+0000)"
+
+
+class NulMiddleware:
+    """Refuse with 422 a request whose path, query or body (JSON, a form) holds the NUL
+    character, before anything parses it: no person types it, and no store keeps it in text
+    (PostgreSQL refuses it outright). Other bodies pass as they are.
+
+    Args:
+        app: the ASGI application.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI call."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope.get("path", "") or _NUL_IN_QUERY.search(scope.get("query_string", b"")):
+            response = problem_response(
+                422,
+                NUL_DETAIL,
+                instance=scope.get("path", "").replace("\x00", ""),
+                kind="validation",
+            )
+            await response(scope, receive, send)
+            return
+        pattern = _NUL_IN_BODY.get(_media_type(scope))
+        if pattern is None:
+            await self.app(scope, receive, send)
+            return
+        tail = b""  # the end of the last chunk: a NUL written across two chunks is seen too
+
+        async def checking_receive() -> Message:
+            nonlocal tail
+            message = await receive()
+            if message["type"] == "http.request":
+                seen = tail + message.get("body", b"")
+                if pattern.search(seen):
+                    raise ApiProblem(422, NUL_DETAIL, kind="validation")
+                tail = seen[-5:]
+            return message
+
+        await self.app(scope, checking_receive, send)
+
+
+def _media_type(scope: Scope) -> bytes:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return bytes(value).split(b";", 1)[0].strip().lower()
+    return b""
 
 
 class RateLimitMiddleware:
