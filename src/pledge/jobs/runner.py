@@ -6,6 +6,7 @@ foreground, and several workers may run at once on PostgreSQL.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
@@ -18,6 +19,9 @@ from pledge.ids import new_id
 from pledge.jobs.service import Job, Jobs, LeaseLost, Retry, backoff, describe
 
 log = logging.getLogger(__name__)
+
+BURY_EVERY = dt.timedelta(seconds=1)
+"""How often a runner looks for worn-out jobs to give up (they are never claimed meanwhile)."""
 
 Handler = Callable[[Job], None]
 """Carries out one job; raises :class:`Retry` to be tried again later, anything else fails it."""
@@ -51,19 +55,15 @@ class Runner:
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{new_id()[-8:]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_bury: dt.datetime | None = None
 
     def run_once(self) -> bool:
         """Claim and run one due job; False when none was due."""
-        for dead in self.jobs.bury():
-            log.error(
-                "job %s (%s) given up: its runner stopped half-way too often", dead.id, dead.kind
-            )
-            handler = self.on_dead.get(dead.kind)
-            if handler is not None:
-                try:
-                    handler(dead)
-                except Exception as error:
-                    log.error("job %s: telling of its end failed: %s", dead.id, describe(error))
+        now = self.jobs.clock()
+        if self._next_bury is None or now >= self._next_bury:
+            # Worn-out jobs are never claimed: looking for them once a second is enough.
+            self._next_bury = now + BURY_EVERY
+            self._bury()
         job = self.jobs.claim(self.owner, tuple(self.handlers))
         if job is None:
             return False
@@ -88,6 +88,18 @@ class Runner:
         else:
             self.jobs.finish(job)
         return True
+
+    def _bury(self) -> None:
+        for dead in self.jobs.bury():
+            log.error(
+                "job %s (%s) given up: its runner stopped half-way too often", dead.id, dead.kind
+            )
+            handler = self.on_dead.get(dead.kind)
+            if handler is not None:
+                try:
+                    handler(dead)
+                except Exception as error:
+                    log.error("job %s: telling of its end failed: %s", dead.id, describe(error))
 
     def run_until_idle(self) -> int:
         """Run due jobs until none is left; returns how many ran."""

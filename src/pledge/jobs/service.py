@@ -184,7 +184,11 @@ class Jobs:
         queued = jobs.c.state == str(JobState.QUEUED)
         due = or_(
             queued if early else and_(queued, jobs.c.run_after <= now),
-            and_(jobs.c.state == str(JobState.RUNNING), jobs.c.lease_until < now),
+            and_(
+                jobs.c.state == str(JobState.RUNNING),
+                jobs.c.lease_until < now,
+                jobs.c.attempts < MAX_ATTEMPTS,  # worn out: left to :meth:`bury`
+            ),
         )
         if kinds is not None:
             due = and_(due, jobs.c.kind.in_(kinds))
@@ -231,6 +235,9 @@ class Jobs:
             jobs.c.lease_until < now,
             jobs.c.attempts >= MAX_ATTEMPTS,
         )
+        with self.database.read() as connection:  # mostly none: no write lock to look
+            if connection.execute(select(jobs.c.id).where(worn).limit(1)).first() is None:
+                return []
         with self.database.transaction() as connection:
             rows = connection.execute(select(jobs).where(worn)).mappings().all()
             for row in rows:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,7 @@ from pledge.requests.corrections import corrections_in
 from pledge.requests.model import IMMEDIATE_TYPES, RequestState, RequestType, SubjectRequest
 from pledge.requests.notices import queue_notices
 from pledge.requests.service import SubjectRequests
-from pledge.requests.steps import RequestSteps
+from pledge.requests.steps import RequestSteps, retained
 from pledge.store.database import Database
 from pledge.subjects.crypto import KeyDestroyed
 from pledge.subjects.service import Subjects
@@ -319,9 +320,11 @@ class RequestExecution:
             self.requests.fail(request.id, describe(error), retryable=False, actor=actor)
             raise
         self.requests.complete(request.id, actor=actor, result=result)
-        self._forget(job, request)
+        self._forget(job, request, result)
 
-    def _forget(self, job: Job, request: SubjectRequest) -> None:
+    def _forget(
+        self, job: Job, request: SubjectRequest, result: Mapping[str, Any] | None = None
+    ) -> None:
         """After an erasure that kept nothing, Pledge forgets the person too.
 
         Their data key and blind indexes are destroyed (:meth:`Subjects.erase`): identities,
@@ -329,20 +332,28 @@ class RequestExecution:
         can no longer be decrypted, and the person is signed out. The completion mail, with
         what was erased, went out before. When a legal hold keeps rows, the person stays
         known, restricted, so that what is kept is only stored.
+
+        ``result`` is what the run that just completed the request returned; a run cut off
+        between completing and forgetting reads the job's steps instead.
         """
-        if request.type is not RequestType.ERASURE or self.jobs.step(job.id, "restrict"):
+        if request.type is not RequestType.ERASURE:
             return
-        if not self._found_anything(job):
-            return  # nothing was erased: the person stays known, with the request's record
-        if self.subjects.get(request.subject_id).erased:
-            return
+        if result is not None:
+            kept = retained(result.get("datastores", {}))
+            found = not result.get("nothing_found")
+        else:
+            steps = self.jobs.steps(job.id)
+            kept = any(step.name == "restrict" for step in steps)
+            found = any(
+                sum(step.result.get("rows", {}).values())
+                for step in steps
+                if step.name.startswith("found:")
+            )
+        if kept or not found:
+            return  # kept rows, or nothing was erased: the person stays known
         self.subjects.erase(
             request.subject_id, actor=f"job:{job.id}", reason=f"erasure request {request.id}"
         )
-
-    def _found_anything(self, job: Job) -> bool:
-        found = [step for step in self.jobs.steps(job.id) if step.name.startswith("found:")]
-        return any(sum(step.result.get("rows", {}).values()) for step in found)
 
     def notify_recipients(self, connection: Connection, request: SubjectRequest) -> dict[str, Any]:
         """Queue, in the caller's transaction, a notice to each recipient with a webhook

@@ -233,16 +233,15 @@ class RequestLifecycle:
             result: what was done, without personal data (audited).
             also: more work for the same transaction.
         """
-        done = self._move(
+        done, contact = self._moving(
             request_id,
             RequestState.COMPLETED,
             actor,
             "request.completed",
             dict(result or {}),
             also=also,
+            contact=True,
         )
-        with self.database.read() as connection:
-            contact = self._read_contact(connection, records.row(connection, request_id))
         if contact is not None:
             self._send(messages.completed(self.company, contact, request_id, done.type, result))
         return done
@@ -275,23 +274,30 @@ class RequestLifecycle:
             NotFound: no such request.
         """
         with self.database.read() as connection:
-            row = records.row(connection, request_id)
-            details: Mapping[str, Any] | None
-            try:
-                plain = self.subjects.decrypt(
-                    connection,
-                    row["subject_id"],
-                    records.details_field(request_id),
-                    row["details_encrypted"],
-                )
-                details = json.loads(plain)
-            except KeyDestroyed:
-                details = None
-        return records.record(row, self.clock(), details)
+            return self._record(connection, records.row(connection, request_id), self.clock())
+
+    def _record(
+        self, connection: Connection, row: RowMapping | Mapping[str, Any], now: dt.datetime
+    ) -> SubjectRequest:
+        """The request of ``row``, its details decrypted (None once the subject was erased)."""
+        details: Mapping[str, Any] | None
+        try:
+            plain = self.subjects.decrypt(
+                connection,
+                row["subject_id"],
+                records.details_field(row["id"]),
+                row["details_encrypted"],
+            )
+            details = json.loads(plain)
+        except KeyDestroyed:
+            details = None
+        return records.record(row, now, details)
 
     # --- shared steps -------------------------------------------------------------------------
 
-    def _read_contact(self, connection: Connection, row: RowMapping) -> str | None:
+    def _read_contact(
+        self, connection: Connection, row: RowMapping | Mapping[str, Any]
+    ) -> str | None:
         if row["contact_encrypted"] is None:
             return None
         try:
@@ -370,6 +376,21 @@ class RequestLifecycle:
         also: Callable[[Connection], None] | None = None,
         **values: Any,
     ) -> SubjectRequest:
+        return self._moving(request_id, target, actor, action, details, also=also, **values)[0]
+
+    def _moving(
+        self,
+        request_id: str,
+        target: RequestState,
+        actor: str,
+        action: str,
+        details: dict[str, Any],
+        *,
+        also: Callable[[Connection], None] | None = None,
+        contact: bool = False,
+        **values: Any,
+    ) -> tuple[SubjectRequest, str | None]:
+        """:meth:`_move`, and with ``contact`` the person's contact address (None: none)."""
         now = self.clock()
         with self.database.transaction() as connection:
             row = records.row(connection, request_id, lock=True)
@@ -385,7 +406,9 @@ class RequestLifecycle:
             self._audit(connection, action, actor, row, details)
             if also is not None:
                 also(connection)
-        return self.get(request_id)
+            moved = {**row, **changes}
+            address = self._read_contact(connection, moved) if contact else None
+            return self._record(connection, moved, now), address
 
     def _audit(
         self,

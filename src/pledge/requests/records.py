@@ -70,7 +70,7 @@ def late(now: dt.datetime) -> ColumnElement[bool]:
     return requests_table.c.state.not_in(ANSWERED_STATES) & (requests_table.c.due_at < now)
 
 
-def closing(found: RowMapping, now: dt.datetime) -> dict[str, Any]:
+def closing(found: RowMapping | Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
     """The column values of a request that closes at ``now``: kept 24 months from then."""
     return {
         "closed_at": now,
@@ -83,7 +83,7 @@ def closing(found: RowMapping, now: dt.datetime) -> dict[str, Any]:
 
 
 def record(
-    found: RowMapping, now: dt.datetime, details: Mapping[str, Any] | None
+    found: RowMapping | Mapping[str, Any], now: dt.datetime, details: Mapping[str, Any] | None
 ) -> SubjectRequest:
     """The request of a row, with its deadlines judged at ``now``."""
     state = RequestState(found["state"])

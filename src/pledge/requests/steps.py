@@ -112,6 +112,8 @@ class RequestSteps:
         kind = request.type
         if kind is RequestType.RECTIFICATION:
             self._check_corrections(request, datastores)
+        # The steps a run cut off finished (read once: the job's lease keeps other runners out).
+        finished = {step.name: step for step in self.jobs.steps(job.id)}
         outcome: dict[str, Any] = {}
         gathered: dict[str, Found] = {}
         found_steps: dict[str, StepRecord] = {}
@@ -120,12 +122,16 @@ class RequestSteps:
                 job,
                 request,
                 f"found:{name}",
-                partial(self._find, datastores, name, request, identities),
+                partial(self._find, datastores, name, request, identities, gathered),
+                finished,
             )
-            gathered[name] = found_rows.decode(self._data(job, request, found_steps[name]))
+            if name not in gathered:  # found by a run cut off: read back from the store
+                gathered[name] = found_rows.decode(self._data(job, request, found_steps[name]))
         if not any(found.total() for found in gathered.values()):
             nothing = {"nothing_found": True, **self._searched(datastores, identities)}
-            self._step(job, request, "report", lambda: self._report(request, gathered, nothing))
+            self._step(
+                job, request, "report", lambda: self._report(request, gathered, nothing), finished
+            )
             return nothing
         for name in self.declaration.datastores:
             if kind is RequestType.ERASURE:
@@ -134,12 +140,14 @@ class RequestSteps:
                     request,
                     f"erase:{name}",
                     partial(self._erase, datastores, name, gathered[name]),
+                    finished,
                 )
                 verified = self._step(
                     job,
                     request,
                     f"verify:{name}",
                     partial(self._verify, datastores, name, identities, gathered[name]),
+                    finished,
                 )
                 outcome[name] = {"tables": erased.result["tables"], **verified.result}
             elif kind is RequestType.RECTIFICATION:
@@ -148,6 +156,7 @@ class RequestSteps:
                     request,
                     f"correct:{name}",
                     partial(self._correct, datastores, name, request, gathered[name]),
+                    finished,
                 )
                 outcome[name] = corrected.result
             else:
@@ -159,11 +168,13 @@ class RequestSteps:
                     "the erasure was carried out, but its verification found the person's data"
                     f" still there: {left}; the request is not complete"
                 )
-        if kind is RequestType.ERASURE and _retained(outcome):
-            self._step(job, request, "restrict", lambda: self._restrict(job, request))
+        if kind is RequestType.ERASURE and retained(outcome):
+            self._step(job, request, "restrict", lambda: self._restrict(job, request), finished)
         if kind in NOTIFY_TYPES:
-            self._step(job, request, "recipients", lambda: self._recipients(request))
-        self._step(job, request, "report", lambda: self._report(request, gathered, outcome))
+            self._step(job, request, "recipients", lambda: self._recipients(request), finished)
+        self._step(
+            job, request, "report", lambda: self._report(request, gathered, outcome), finished
+        )
         return {"datastores": {name: _summary(value) for name, value in outcome.items()}}
 
     def _check_corrections(self, request: SubjectRequest, datastores: OpenedDatastores) -> None:
@@ -202,8 +213,9 @@ class RequestSteps:
         request: SubjectRequest,
         name: str,
         work: Callable[[], tuple[dict[str, Any], bytes | None]],
+        finished: Mapping[str, StepRecord],
     ) -> StepRecord:
-        done = self.jobs.step(job.id, name)
+        done = finished.get(name)
         if done is not None:
             return done
         result, data = work()
@@ -239,11 +251,13 @@ class RequestSteps:
         name: str,
         request: SubjectRequest,
         identities: Mapping[IdentityKind, frozenset[str]],
+        gathered: dict[str, Found],
     ) -> tuple[dict[str, Any], bytes]:
         columns = "erasure" if request.type is RequestType.ERASURE else "all"
         opened = datastores.open(name)
         with opened.store.engine.connect() as connection:
             found = collect(connection, opened.tables, opened.plan, identities, columns=columns)
+        gathered[name] = found
         result: dict[str, Any] = {"rows": found.counts()}
         shared = {table: len(rows) for table, rows in found.shared.items() if rows}
         if shared:
@@ -328,6 +342,9 @@ class RequestSteps:
         return {"restricted": True}, None
 
     def _recipients(self, request: SubjectRequest) -> tuple[dict[str, Any], None]:
+        if not any(recipient.webhook for recipient in self.declaration.recipients.values()):
+            by_hand = list(self.declaration.recipients)
+            return {"webhooks": [], "by_hand": by_hand}, None
         with self.database.transaction() as connection:
             result = queue_notices(connection, request, self.declaration, self.jobs, self.subjects)
         return result, None
@@ -373,7 +390,7 @@ def _left(outcome: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _retained(outcome: Mapping[str, Any]) -> bool:
+def retained(outcome: Mapping[str, Any]) -> bool:
     """Whether an erasure kept rows under a legal hold in any datastore."""
     return any(
         table.get("action") == "retained" and table.get("rows")
@@ -391,4 +408,4 @@ def _field(job: Job, name: str) -> str:
     return f"job/{job.id}/{name}"
 
 
-__all__ = ["NOTIFY_TYPES", "RequestSteps"]
+__all__ = ["NOTIFY_TYPES", "RequestSteps", "retained"]

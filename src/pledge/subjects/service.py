@@ -273,14 +273,20 @@ class Subjects:
         """Crypto-shred a subject: destroy its data key and the blind indexes it is found by.
 
         What remains (consent events, audit events) keeps its hashes, so the chains still
-        verify, but nothing personal in it can be decrypted or looked up any more.
+        verify, but nothing personal in it can be decrypted or looked up any more. A subject
+        erased before is left as it is (nothing more is recorded).
 
         Raises:
             NotFound: no such subject.
         """
         with self.database.transaction() as connection:
-            if not self.exists(connection, subject_id):
+            found = connection.execute(
+                select(subjects.c.erased_at).where(subjects.c.id == subject_id)
+            ).first()
+            if found is None:
                 raise NotFound(f"no subject {subject_id}")
+            if found.erased_at is not None:
+                return
             connection.execute(delete(identities).where(identities.c.subject_id == subject_id))
             connection.execute(
                 update(subjects)
