@@ -1,6 +1,7 @@
 """An erasure's cost does not grow with the rows it keeps: rows under a legal hold are counted,
-never read, however many the person has, and the kept rows of one table lead to the kept rows
-of another through a subquery in the database, not through their keys in Python."""
+never read, up to 1,000 and no further however many the person has, and the kept rows of one
+table lead to the kept rows of another through a subquery in the database, not through their
+keys in Python."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from sqlalchemy import create_engine, event, text
 
 import pledge
 from pledge.datastores.collect import collect
+from pledge.datastores.execute import erase
 from pledge.datastores.plan import build_plan
 from pledge.datastores.sql import SqlDatastore
-from pledge.datastores.statements import Tables
+from pledge.datastores.statements import COUNTED_UP_TO, Tables
 from pledge.declaration.model import IdentityKind
 
 DECLARATION = """\
@@ -46,8 +48,9 @@ datastores:
 
 
 def test_an_erasure_counts_the_kept_rows_without_reading_one(tmp_path: Path) -> None:
-    """A customer with 3,000 orders and 9,000 order lines under a hold: the erasure's read
-    counts them (3,000 and 9,000), returns no row of them, and sends no order id back."""
+    """Ann has 3,000 orders and 9,000 order lines under a hold, Bob 100 and 300: the erasure's
+    read counts Bob's exactly, Ann's up to one more than 1,000 (there are more), returns no
+    row of them, and sends no order id back; what it says it kept says "more"."""
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     engine = create_engine(url)
     with engine.begin() as connection:
@@ -87,15 +90,22 @@ def test_an_erasure_counts_the_kept_rows_without_reading_one(tmp_path: Path) -> 
         )
         with store.engine.connect() as connection:
             tables = Tables(connection, plan.tables_used(), "shop", store.metadata)
-            found = collect(
-                connection,
-                tables,
-                plan,
-                {IdentityKind.EMAIL: ["ann@example.org"]},
-                columns="erasure",
+            found, bobs = (
+                collect(connection, tables, plan, {IdentityKind.EMAIL: [email]}, columns="erasure")
+                for email in ("ann@example.org", "bob@example.org")
             )
+            outcomes = erase(connection, tables, plan, found, pseudonym_key=lambda *_: b"k" * 32)
+            connection.rollback()
     finally:
         store.close()
-    assert found.counts() == {"customers": 1, "orders": 3000, "order_items": 9000}
+    more = COUNTED_UP_TO + 1
+    assert found.counts() == {"customers": 1, "orders": more, "order_items": more}
+    assert bobs.counts() == {"customers": 1, "orders": 100, "order_items": 300}
     assert found.rows["orders"] == [] and found.rows["order_items"] == []
     assert max(sent) < 1000  # no statement carried thousands of order ids
+    assert outcomes["orders"].to_dict() == {
+        "action": "retained",
+        "rows": COUNTED_UP_TO,
+        "more": True,
+        "reason": "Accounting law.",
+    }

@@ -98,8 +98,8 @@ def collect(
         batch = []
         for table, new in arrived.items():
             for link in plan.step(table).owners:
-                values = link_values(new, link.columns)
                 parent = plan.step(link.other)
+                values = reader.unread(parent, link.other_columns, link_values(new, link.columns))
                 batch += reader.lookups(
                     parent, [(Condition(link.other_columns, link.match), values)]
                 )
@@ -202,6 +202,16 @@ class _Reader:
         if known is not None:
             values = list(dict.fromkeys([*values, *known.values(table, columns)]))
         return values
+
+    def unread(self, step: Step, columns: tuple[str, ...], values: list[Any]) -> list[Any]:
+        """``values`` of ``step``'s columns less those of rows already read, where the columns
+        are the table's key (a key value already read finds no other row)."""
+        if not values or not step.key or columns != step.key or step.table in self.counted:
+            return values
+        held = self.rows[step.table]
+        if len(columns) == 1:
+            return [value for value in values if (value,) not in held]
+        return [value for value in values if tuple(value) not in held]
 
     def found(self) -> Found:
         return Found(

@@ -21,7 +21,14 @@ from sqlalchemy import Connection
 
 from pledge.datastores.collect import Found, collect, identify_by, link_values, reread, rows_of
 from pledge.datastores.plan import Plan, Step
-from pledge.datastores.statements import Condition, Row, Statement, Tables, lookups
+from pledge.datastores.statements import (
+    COUNTED_UP_TO,
+    Condition,
+    Row,
+    Statement,
+    Tables,
+    lookups,
+)
 from pledge.declaration.datastores import ErasureStrategy, Rewrite
 from pledge.errors import DatastoreError
 
@@ -36,10 +43,14 @@ class TableOutcome:
     reason: str | None = None
     shared: int = 0
     """Rows kept because other people's rows point to them too."""
+    more: bool = False
+    """Rows kept that were counted up to :data:`COUNTED_UP_TO` only: there are more."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form, without personal data."""
         found: dict[str, Any] = {"action": self.action, "rows": self.rows}
+        if self.more:
+            found["more"] = True
         if self.columns:
             found["columns"] = list(self.columns)
         if self.reason:
@@ -106,12 +117,16 @@ def _erase(
         count = found.count(name)
         own = found.own(name)
         shared = count - len(own) if name not in found.tallies else 0
+        more = name in found.tallies and count > COUNTED_UP_TO
+        kept = min(count, COUNTED_UP_TO) if more else count
         if step.legal_hold is not None:
-            outcomes[name] = TableOutcome("retained", count, reason=step.legal_hold.reason)
+            outcomes[name] = TableOutcome(
+                "retained", kept, reason=step.legal_hold.reason, more=more
+            )
             continue
         if step.erasure is None:
             reason = "the declaration gives this table no erasure strategy"
-            outcomes[name] = TableOutcome("kept", count, reason=reason)
+            outcomes[name] = TableOutcome("kept", kept, reason=reason, more=more)
             continue
         if step.erasure.strategy is ErasureStrategy.DELETE:
             pending += [

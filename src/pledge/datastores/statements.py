@@ -26,6 +26,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -44,6 +45,10 @@ from pledge.declaration.datastores import MatchKind
 
 CHUNK = 2000
 """The most values one statement carries; more are split over several statements."""
+
+COUNTED_UP_TO = 1000
+"""Rows an erasure keeps are counted up to here and no further ("more than 1,000"): what an
+erasure costs does not grow with the rows it keeps."""
 
 Row = dict[str, Any]
 Statement = Select[Any] | Delete | Update
@@ -153,21 +158,20 @@ class Tables:
         )
 
     def count(self, table: str, conditions: tuple[Condition, ...]) -> Select[Any]:
-        """``SELECT count(*) FROM table WHERE`` :meth:`clause`."""
+        """How many rows of ``table`` :meth:`clause` finds, counted up to one more than
+        :data:`COUNTED_UP_TO`."""
+        source = self._tables[table]
         return self._cached(
             ("count", table, conditions),
-            lambda: (
-                select(func.count().label("rows"))
-                .select_from(self._tables[table])
-                .where(self.clause(table, conditions))
-            ),
+            lambda: _counted(select(source).where(self.clause(table, conditions))),
             conditions,
         )
 
     def count_below(self, chain: Sequence[tuple[str, Condition, tuple[str, ...]]]) -> Select[Any]:
-        """``SELECT count(*)`` of the last table of ``chain``, each table's rows found by the
-        values of the one before it in a subquery, the first by ``p0``: the rows a table holds
-        under kept rows, counted without reading a key of them.
+        """How many rows the last table of ``chain`` holds (up to one more than
+        :data:`COUNTED_UP_TO`), each table's rows found by the values of the one before it in a
+        subquery, the first by ``p0``: the rows a table holds under kept rows, counted without
+        reading a key of them.
 
         Args:
             chain: from the top: a table, its condition (its columns, compared with the values
@@ -187,7 +191,7 @@ class Tables:
                 if wanted:
                     found = select(*(source.c[name] for name in wanted)).where(within)
                 else:
-                    found = select(func.count().label("rows")).select_from(source).where(within)
+                    found = _counted(select(source).where(within))
             return cast(Select[Any], found)
 
         return self._cached(key, build, (chain[0][1],))
@@ -388,6 +392,12 @@ class Tables:
         if kind == TEXT:
             return and_(target.in_(values), matching.exactly(target, self.dialect).in_(values))
         return target.in_(values)
+
+
+def _counted(rows: Select[Any]) -> Select[Any]:
+    """``SELECT count(*)`` of ``rows``, which stops once it has passed :data:`COUNTED_UP_TO`."""
+    first = rows.with_only_columns(literal_column("1")).limit(COUNTED_UP_TO + 1).subquery()
+    return select(func.count().label("rows")).select_from(first)
 
 
 def _element(column: Any) -> Any:

@@ -112,6 +112,8 @@ def _erased(result: Mapping[str, Any]) -> list[str]:
             if not rows:
                 continue
             count = f"{rows} row{'' if rows == 1 else 's'}"
+            if outcome.get("more"):
+                count = f"more than {rows:,} rows"
             action = outcome.get("action", "")
             line = f"- {datastore}.{table}: {count} {'kept' if action == 'retained' else action}"
             if outcome.get("columns"):
