@@ -218,9 +218,10 @@ def _setup(found: Sequence[Figures], sizes: dict[str, int]) -> str:
             f"PostgreSQL {version}; the machine's load average {before} when the run began,"
             f" {after} when it ended.",
             *loads,
-            "Each schema has the expression indexes on `lower(trim(email))` that"
-            " `docs/declaration.md` tells users to create (customers' or users' e-mail, the"
-            " tickets' address, the newsletter's), beside its own index on each column.",
+            "Each schema has the expression indexes that `docs/declaration.md` tells users to"
+            " create: on `lower(trim(email))` (customers' or users' e-mail, the tickets'"
+            " address, the newsletter's) and on the digits of the phone number, beside its"
+            " own index on each column.",
             f"Access: the same {sizes['access']} people for every side, who goes first"
             f" rotating, after {sizes['warm_up']} warm-up requests each; without the"
             f" expression indexes, the first {sizes['no_index']} of them.",
