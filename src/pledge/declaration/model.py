@@ -2,7 +2,9 @@
 
 Plain Pydantic models, immutable, with no I/O. Loading (with line numbers) is in ``loader``;
 references between sections are checked there too, because they need the whole document. The
-value types are in ``fields``, the ``datastores:`` section in ``datastores``.
+value types are in ``fields``, the closed vocabularies in ``enums``, purposes and their
+retention in ``purposes``, the ``datastores:`` section in ``datastores``; all of them are
+importable from here.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
-from enum import StrEnum
 from functools import cached_property, lru_cache
 from typing import Annotated, Any, Literal, Self
 
@@ -19,13 +20,10 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     Field,
-    GetJsonSchemaHandler,
     PrivateAttr,
     WithJsonSchema,
-    model_validator,
 )
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
 from pledge.declaration.datastores import (
     DATASTORE_DIALECTS,
@@ -47,7 +45,19 @@ from pledge.declaration.datastores import (
     TableAnnotation,
     TableRole,
 )
-from pledge.declaration.duration import DurationError, RetentionEvent, split_retention
+from pledge.declaration.enums import (
+    CookieCategory,
+    DisclosureGround,
+    LegalBasis,
+    NoticeChannel,
+    RecipientRole,
+    Requirement,
+    Right,
+    Safeguard,
+    SensitiveUse,
+    Source,
+    SpecialCategoryCondition,
+)
 from pledge.declaration.fields import (
     Country,
     DurationText,
@@ -56,147 +66,15 @@ from pledge.declaration.fields import (
     Key,
     Language,
     Url,
-    not_a_duration,
 )
 from pledge.declaration.fields import Model as _Model
+from pledge.declaration.purposes import AutomatedDecision, Purpose, Retention, RetentionRule
 from pledge.declaration.taxonomy import (
     Category,
     Taxonomy,
     builtin_taxonomy,
     is_transfer,
 )
-
-# --- enumerations ------------------------------------------------------------------------------
-
-
-class LegalBasis(StrEnum):
-    """GDPR Art. 6(1): exactly one lawful basis per purpose."""
-
-    CONSENT = "consent"
-    CONTRACT = "contract"
-    LEGAL_OBLIGATION = "legal_obligation"
-    VITAL_INTERESTS = "vital_interests"
-    PUBLIC_TASK = "public_task"
-    LEGITIMATE_INTERESTS = "legitimate_interests"
-
-
-class SpecialCategoryCondition(StrEnum):
-    """GDPR Art. 9(2): the condition under which special categories of data are processed."""
-
-    EXPLICIT_CONSENT = "explicit_consent"  # (a)
-    EMPLOYMENT_AND_SOCIAL_SECURITY = "employment_and_social_security"  # (b)
-    VITAL_INTERESTS = "vital_interests"  # (c)
-    NOT_FOR_PROFIT_BODY = "not_for_profit_body"  # (d)
-    MADE_PUBLIC_BY_SUBJECT = "made_public_by_subject"  # (e)
-    LEGAL_CLAIMS = "legal_claims"  # (f)
-    SUBSTANTIAL_PUBLIC_INTEREST = "substantial_public_interest"  # (g)
-    HEALTH_OR_SOCIAL_CARE = "health_or_social_care"  # (h)
-    PUBLIC_HEALTH = "public_health"  # (i)
-    ARCHIVING_RESEARCH_STATISTICS = "archiving_research_statistics"  # (j)
-
-
-class SensitiveUse(StrEnum):
-    """CCPA 1798.121(a), 11 CCR 7027(m): the uses of sensitive personal information that a
-    request to limit leaves in place."""
-
-    EXPECTED_SERVICE = "expected_service"  # (m)(1)
-    SECURITY_INCIDENTS = "security_incidents"  # (m)(2)
-    MALICIOUS_ACTIONS = "malicious_actions"  # (m)(3)
-    PHYSICAL_SAFETY = "physical_safety"  # (m)(4)
-    TRANSIENT_USE = "transient_use"  # (m)(5)
-    BUSINESS_SERVICES = "business_services"  # (m)(6)
-    QUALITY_AND_SAFETY = "quality_and_safety"  # (m)(7)
-    NO_INFERENCE = "no_inference"  # (m)(8)
-
-
-class Source(StrEnum):
-    """How data reaches the company."""
-
-    DIRECT = "direct"  # the person gives it (a form)
-    OBSERVED = "observed"  # watching what the person does (usage, telemetry)
-    AUTOMATIC = "automatic"  # sent by the device or browser (IP address, cookies)
-    THIRD_PARTY = "third_party"  # from someone else (a social login, a partner)
-
-
-class RecipientRole(StrEnum):
-    """What a recipient is to the controller."""
-
-    PROCESSOR = "processor"
-    THIRD_PARTY = "third_party"
-    AFFILIATE = "affiliate"
-    AUTHORITY = "authority"
-
-
-class Safeguard(StrEnum):
-    """The legal ground for an international transfer (GDPR Chapter V)."""
-
-    ADEQUACY = "adequacy"  # Art. 45
-    STANDARD_CONTRACTUAL_CLAUSES = "standard_contractual_clauses"  # Art. 46(2)(c)
-    BINDING_CORPORATE_RULES = "binding_corporate_rules"  # Art. 47
-    CERTIFICATION = "certification"  # Art. 46(2)(f)
-    CODE_OF_CONDUCT = "code_of_conduct"  # Art. 46(2)(e)
-    EXPLICIT_CONSENT = "explicit_consent"  # Art. 49(1)(a)
-    CONTRACT_NECESSITY = "contract_necessity"  # Art. 49(1)(b)
-
-
-class CookieCategory(StrEnum):
-    """The categories a cookie banner lets people choose from."""
-
-    STRICTLY_NECESSARY = "strictly_necessary"
-    FUNCTIONAL = "functional"
-    ANALYTICS = "analytics"
-    ADVERTISING = "advertising"
-
-
-class Right(StrEnum):
-    """The rights a person may exercise (GDPR Art. 15-22 and 77, CCPA 1798.100-.125)."""
-
-    ACCESS = "access"
-    RECTIFICATION = "rectification"
-    ERASURE = "erasure"
-    RESTRICTION = "restriction"
-    PORTABILITY = "portability"
-    OBJECTION = "objection"
-    WITHDRAW_CONSENT = "withdraw_consent"
-    COMPLAINT = "complaint"
-    OPT_OUT_OF_SALE = "opt_out_of_sale"
-    LIMIT_SENSITIVE = "limit_sensitive"
-    NON_DISCRIMINATION = "non_discrimination"
-    UNSUBSCRIBE = "unsubscribe"
-
-
-class DisclosureGround(StrEnum):
-    """Exceptional grounds on which data may be disclosed outside the declared recipients."""
-
-    CONSENT = "consent"
-    LEGAL_OBLIGATION = "legal_obligation"
-    COURT_ORDER = "court_order"
-    VITAL_INTERESTS = "vital_interests"
-    PUBLIC_INTEREST = "public_interest"
-    ENFORCE_TERMS = "enforce_terms"
-    LEGAL_CLAIMS = "legal_claims"
-    FRAUD_AND_SECURITY = "fraud_and_security"
-    MERGER_OR_ACQUISITION = "merger_or_acquisition"
-
-
-class Requirement(StrEnum):
-    """GDPR Art. 13(2)(e): why a person has to provide data, if they have to."""
-
-    STATUTORY = "statutory"  # the law requires it
-    CONTRACTUAL = "contractual"  # the contract requires it
-    CONTRACT_ENTRY = "contract_entry"  # needed to enter into the contract
-    VOLUNTARY = "voluntary"  # nobody has to
-
-
-class NoticeChannel(StrEnum):
-    """How people are told about something: a policy change, a breach."""
-
-    EMAIL = "email"
-    NOTICE = "notice"  # a prominent notice on the service
-    IN_APP = "in_app"
-    POST = "post"
-    SMS = "sms"
-
 
 # --- sections ----------------------------------------------------------------------------------
 
@@ -271,138 +149,6 @@ class CategoryDefinition(_Model):
     sensitive: Flag = Field(
         False, description="A special category (GDPR Art. 9) or criminal data (Art. 10)."
     )
-
-
-def _retention(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise PydanticCustomError("duration", not_a_duration(value))
-    if isinstance(value, str):
-        try:
-            period, event = split_retention(value)
-        except DurationError as error:
-            raise PydanticCustomError("vague" if error.vague else "duration", str(error)) from None
-        return {"period": period, "after": event or RetentionEvent.COLLECTION}
-    return value
-
-
-class Retention(_Model):
-    """How long data is kept: a period, counted from an event.
-
-    Written either in full (``{period: P30D, after: account_closed}``) or in short
-    (``"P30D after account_closed"``; ``"P2Y"`` counts from collection).
-    """
-
-    period: DurationText = Field(description="ISO 8601 duration, e.g. P30D, P6M, P2Y.")
-    after: RetentionEvent = Field(
-        RetentionEvent.COLLECTION, description="The event the period counts from."
-    )
-    reason: str | None = Field(None, description="Why this long, e.g. the law that requires it.")
-
-
-class _RetentionShortForm:
-    """Adds the short string form ("P30D after account_closed") to the JSON Schema."""
-
-    @classmethod
-    def __get_pydantic_json_schema__(
-        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        short = {
-            "type": "string",
-            "pattern": r"^\s*[Pp]\S*(\s+after\s+[a-z_]+)?\s*$",
-            "examples": ["P2Y", "P30D after account_closed"],
-        }
-        return {"anyOf": [handler(core_schema), short]}
-
-
-RetentionRule = Annotated[Retention, BeforeValidator(_retention), _RetentionShortForm]
-
-
-class AutomatedDecision(_Model):
-    """Automated decision-making with legal or similar effect (GDPR Art. 22, 13(2)(f))."""
-
-    logic: str = Field(description="Meaningful information about the logic involved.")
-    significance: str = Field(description="Its significance and envisaged consequences.")
-    safeguards: list[str] = Field(
-        default_factory=list, description="e.g. human review, the right to contest the decision."
-    )
-
-
-class Purpose(_Model):
-    """Why data is processed, on which legal basis, using which categories, for how long."""
-
-    label: str = Field("", description="Short name; defaults from the built-in vocabulary.")
-    description: str = Field("", description="What the processing does, in plain language.")
-    legal_basis: LegalBasis | None = Field(None, description="GDPR Art. 6(1) basis.")
-    legitimate_interest: str | None = Field(
-        None, description="The interest pursued, when the basis is legitimate_interests."
-    )
-    interest_assessment: str | None = Field(
-        None, description="Reference to the legitimate-interests assessment (LIA) record."
-    )
-    categories: list[Key] = Field(default_factory=list, description="Data categories used.")
-    retention: RetentionRule | None = Field(None, description="How long the data is kept.")
-    sale_or_sharing: Flag = Field(
-        False, description="Selling or sharing personal information (CCPA 1798.140(ad), (ah))."
-    )
-    targeted_advertising: Flag = Field(
-        False, description="Advertising chosen from the person's activity or profile."
-    )
-    direct_marketing: Flag = Field(
-        False, description="Direct marketing: an objection to it is absolute (GDPR Art. 21(3))."
-    )
-    automated_decision: AutomatedDecision | None = Field(
-        None, description="Solely automated decisions with legal or similar effect."
-    )
-    consent_max_age: DurationText | None = Field(
-        None, description="How long a grant counts before the person is asked again, e.g. P1Y."
-    )
-    special_category_condition: SpecialCategoryCondition | None = Field(
-        None,
-        description="The GDPR Art. 9(2) condition for special categories of data; consent"
-        " purposes are explicit consent, Art. 9(2)(a).",
-    )
-    criminal_data_authorisation: str | None = Field(
-        None,
-        description="The law authorising the processing of criminal-offence data, or the"
-        " official authority controlling it (GDPR Art. 10).",
-    )
-    ccpa_sensitive_use: SensitiveUse | None = Field(
-        None,
-        description="The use of sensitive personal information CCPA 1798.121(a) allows that the"
-        " purpose keeps to; a request to limit leaves it running.",
-    )
-
-    @model_validator(mode="after")
-    def _explicit_consent_is_consent(self) -> Self:
-        """Explicit consent (Art. 9(2)(a)) is checked in the consent ledger: a consent purpose."""
-        if (
-            self.special_category_condition is SpecialCategoryCondition.EXPLICIT_CONSENT
-            and self.legal_basis is not LegalBasis.CONSENT
-        ):
-            raise PydanticCustomError(
-                "special_category_condition",
-                "special_category_condition explicit_consent applies to purposes based on"
-                " consent, whose grants Pledge checks; this one is based on"
-                f" {self.legal_basis.value if self.legal_basis else 'no legal basis'}",
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _max_age_for_consent(self) -> Self:
-        """Only consent expires, and only after some time."""
-        if self.consent_max_age is None:
-            return self
-        if self.legal_basis is not LegalBasis.CONSENT:
-            raise PydanticCustomError(
-                "consent_max_age",
-                "consent_max_age applies to purposes based on consent; this one is based on"
-                f" {self.legal_basis.value if self.legal_basis else 'no legal basis'}",
-            )
-        if not self.consent_max_age.parts:
-            raise PydanticCustomError(
-                "consent_max_age", "consent_max_age must be longer than no time, e.g. P1Y"
-            )
-        return self
 
 
 class CollectedField(_Model):
@@ -696,21 +442,36 @@ def _extended_taxonomy(additions: tuple[tuple[str, CategoryDefinition], ...]) ->
 
 __all__ = [
     "DATASTORE_DIALECTS",
+    "AutomatedDecision",
     "ColumnAnnotation",
     "ColumnReference",
+    "CookieCategory",
     "Datastore",
     "DatastoreUrl",
+    "DisclosureGround",
     "Erasure",
     "ErasureStrategy",
     "Identifier",
     "IdentityKind",
+    "LegalBasis",
     "LegalHold",
     "Mask",
     "MatchKind",
+    "NoticeChannel",
     "PseudonymKind",
+    "Purpose",
+    "RecipientRole",
     "Reference",
     "Relation",
+    "Requirement",
+    "Retention",
+    "RetentionRule",
     "Rewrite",
+    "Right",
+    "Safeguard",
+    "SensitiveUse",
+    "Source",
+    "SpecialCategoryCondition",
     "TableAnnotation",
     "TableRole",
 ]
