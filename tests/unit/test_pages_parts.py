@@ -14,7 +14,7 @@ from pledge.notify.unsubscribe import Unsubscribe
 from pledge.staff.figures import WeeklyConsent
 from pledge.staff.model import Permission, Role, check_password, parse_role
 from pledge.web.pages import charts, datamap
-from pledge.web.pages.privacy import body_of
+from pledge.web.pages.privacy_policy import body_of
 
 
 def test_roles_grant_what_the_docs_say() -> None:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from pledge.app import Runtime
-from pledge.web.pages import admin, privacy
+from pledge.web.pages import admin, privacy, privacy_policy, privacy_sign_in
 from pledge.web.pages.deps import SignInRequired
 from pledge.web.pages.security import PageSecurityMiddleware
 from pledge.web.pages.support import PageError, Pages
@@ -37,6 +37,8 @@ def install(app: FastAPI, runtime: Runtime) -> Pages:
     pages = Pages(runtime)
     app.state.pages = pages
     app.include_router(privacy.router)
+    app.include_router(privacy_policy.router)
+    app.include_router(privacy_sign_in.router)
     app.include_router(admin.router)
     app.mount("/assets", StaticFiles(directory=STATIC), name="assets")
 

@@ -10,13 +10,11 @@ account by itself.
 from __future__ import annotations
 
 import ipaddress
-import re
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from pledge.consent.model import Channel, Evidence, notice_hash, notice_text
@@ -24,18 +22,16 @@ from pledge.declaration import Declaration
 from pledge.declaration.model import LegalBasis, Right
 from pledge.enforcement.model import rules_for
 from pledge.errors import NotFound, PledgeError, StoreUnavailable
-from pledge.render import render_policy
 from pledge.requests.execution import DATASTORE_TYPES
 from pledge.requests.model import RequestState, RequestType, SubjectRequest
-from pledge.staff.people import CodeRefused
 from pledge.subjects.model import Identity, IdentityKind
 from pledge.web.pages import contact
-from pledge.web.pages.deps import PERSON_COOKIE, PagesDep, PersonSession
+from pledge.web.pages.deps import PagesDep, PersonSession
+from pledge.web.pages.privacy_policy import body_of
 from pledge.web.pages.support import PageError, Pages, read_form, redirect
 
 router = APIRouter(prefix="/privacy", include_in_schema=False)
 
-SIGN_IN_COOKIE = "pledge_sign_in"
 ASKABLE = (
     RequestType.ACCESS,
     RequestType.PORTABILITY,
@@ -52,185 +48,15 @@ _DONE = {
     "signed_out": "pc_signed_out",
     "duplicate": "pc_request_duplicate",
 }
-_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)
-_SKIP_LINK = re.compile(r'<a class="skip-link"[^>]*>.*?</a>', re.DOTALL)
-_MAIN = re.compile(r"<main\b[^>]*>|</main>")
 
 
-def body_of(page: str) -> Markup:
-    """The inside of a complete HTML page's ``<body>`` (a page Pledge rendered and escaped).
-
-    Its skip link goes, and its ``<main>`` becomes a ``<div>``: the page it is shown in has
-    its own skip link and its own main landmark, and a page has one of each.
-    """
-    found = _BODY.search(page)
-    inner = _SKIP_LINK.sub("", found[1] if found else "")
-    return Markup(_MAIN.sub(lambda tag: "</div>" if tag[0] == "</main>" else "<div>", inner))
-
-
-def _policy_body(
-    pages: Pages, declaration: Declaration, previous: Declaration | None = None
-) -> Markup:
-    """The policy's HTML, rendered once per version (and previous version) for the app."""
-    key = (declaration.digest, previous.digest if previous else None)
-    found = pages.policy_bodies.get(key)
-    if found is None:
-        found = body_of(render_policy(declaration, "html", previous=previous))
-        if len(pages.policy_bodies) < 32:
-            pages.policy_bodies[key] = found
-    return found
-
-
-def _record_version(pages: Pages) -> None:
-    if pages.versions_recorded:
-        return
-    try:
-        pages.versions.record(pages.runtime.declaration)
-        pages.versions_recorded = True
-    except StoreUnavailable:
-        pass  # recorded on a later visit; the policy itself needs no database
-
-
-# --- reading the policy ---------------------------------------------------------------------------
+# --- the front page ------------------------------------------------------------------------------
 
 
 @router.get("")
 def home(request: Request, pages: PagesDep) -> HTMLResponse:
     """The privacy center's front page."""
     return pages.render(request, "privacy/home.html", {"done": _done(request)})
-
-
-@router.get("/policy")
-def policy(request: Request, pages: PagesDep) -> HTMLResponse:
-    """The policy in force, rendered from the declaration."""
-    _record_version(pages)
-    declaration = pages.runtime.declaration
-    return pages.render(
-        request,
-        "privacy/policy.html",
-        {"policy": _policy_body(pages, declaration), "version": declaration.policy.version},
-    )
-
-
-@router.get("/policy/versions")
-def versions(request: Request, pages: PagesDep) -> HTMLResponse:
-    """Every version of the policy served here, the newest first."""
-    _record_version(pages)
-    return pages.render(
-        request,
-        "privacy/versions.html",
-        {"versions": pages.versions.list(), "current": pages.runtime.declaration.digest},
-    )
-
-
-@router.get("/policy/versions/{digest}")
-def version(digest: str, request: Request, pages: PagesDep) -> HTMLResponse:
-    """One version of the policy, opening with what changed from the version before it."""
-    if not re.fullmatch(r"[0-9a-f]{64}", digest):
-        raise PageError(404, "error_not_found")
-    try:
-        declaration = pages.versions.declaration(digest)
-        previous, changes = pages.versions.changes(digest)
-        before = pages.versions.declaration(previous.digest) if previous else None
-    except NotFound:
-        raise PageError(404, "error_not_found") from None
-    return pages.render(
-        request,
-        "privacy/version.html",
-        {
-            "declaration": declaration,
-            "previous": previous,
-            "changes": changes,
-            "policy": _policy_body(pages, declaration, before),
-            "current": digest == pages.runtime.declaration.digest,
-        },
-    )
-
-
-# --- signing in ----------------------------------------------------------------------------------
-
-
-@router.get("/sign-in")
-def sign_in_page(request: Request, pages: PagesDep) -> HTMLResponse:
-    """Ask for the e-mail address to send a code to."""
-    return pages.render(request, "privacy/sign_in.html", {"error": None, "email": ""})
-
-
-@router.post("/sign-in")
-async def sign_in(request: Request, pages: PagesDep) -> Response:
-    """Send a code (the same answer for any address), then ask for it."""
-    form = await read_form(pages, request, "email")
-    pages.limit(request, "person")
-    try:
-        sign_in_id = await run_in_threadpool(pages.sign_in.start, form["email"])
-    except StoreUnavailable:
-        raise
-    except PledgeError as refused:
-        return pages.render(
-            request,
-            "privacy/sign_in.html",
-            {"error": str(refused), "email": form["email"]},
-            status=422,
-        )
-    response = redirect("/privacy/sign-in/code")
-    response.set_cookie(
-        SIGN_IN_COOKIE,
-        sign_in_id,
-        max_age=15 * 60,
-        path="/privacy",
-        httponly=True,
-        samesite="lax",
-        secure=pages.secure(request),
-    )
-    return response
-
-
-@router.get("/sign-in/code")
-def code_page(request: Request, pages: PagesDep) -> HTMLResponse:
-    """Ask for the code."""
-    waiting = bool(request.cookies.get(SIGN_IN_COOKIE))
-    return pages.render(request, "privacy/code.html", {"error": None, "waiting": waiting})
-
-
-@router.post("/sign-in/code")
-async def enter_code(request: Request, pages: PagesDep) -> Response:
-    """Check the code; open the person's session."""
-    form = await read_form(pages, request, "code")
-    pages.limit(request, "code")
-    sign_in_id = request.cookies.get(SIGN_IN_COOKIE, "")
-    if not sign_in_id:
-        return pages.render(
-            request, "privacy/code.html", {"error": "pc_code_missing", "waiting": False}, status=400
-        )
-    try:
-        subject_id = await run_in_threadpool(pages.sign_in.verify, sign_in_id, form["code"])
-    except CodeRefused as refused:
-        return pages.render(
-            request, "privacy/code.html", {"error": str(refused), "waiting": True}, status=401
-        )
-    session = pages.sessions.open_person(subject_id, lifetime=pages.person_lifetime)
-    response = redirect("/privacy/account")
-    response.delete_cookie(SIGN_IN_COOKIE, path="/privacy")
-    response.set_cookie(
-        PERSON_COOKIE,
-        session.token,
-        max_age=int(pages.person_lifetime.total_seconds()),
-        path="/privacy",
-        httponly=True,
-        samesite="lax",
-        secure=pages.secure(request),
-    )
-    return response
-
-
-@router.post("/sign-out")
-async def sign_out(request: Request, pages: PagesDep, session: PersonSession) -> Response:
-    """End the person's session."""
-    await read_form(pages, request)
-    pages.sessions.end(session.token)
-    response = redirect("/privacy?done=signed_out")
-    response.delete_cookie(PERSON_COOKIE, path="/privacy")
-    return response
 
 
 # --- the person's own page ------------------------------------------------------------------------
@@ -642,4 +468,4 @@ async def _forward(request: Request, pages: Pages, kind: str, form: dict[str, st
     return _contact_page(request, pages, kind, {}, sent=True)
 
 
-__all__ = ["body_of", "router"]
+__all__ = ["router"]
