@@ -71,6 +71,35 @@ def test_a_withdrawal_in_one_runtime_is_refused_in_another_long_before_its_cache
         second.close()
 
 
+def test_an_objection_in_one_runtime_counts_in_another_at_once_and_so_does_its_lifting(
+    url: str,
+) -> None:
+    """An objection to fraud prevention (legitimate interests) recorded by one runtime is
+    refused by the other despite its five-minute cache; lifted, it is allowed again there."""
+    first, second = runtime_on(url), runtime_on(url)
+    try:
+        ann = first.subjects.find_or_create(Identity.parse("email", "ann@example.org"), actor="t")
+        assert second.decider.may_process(ann, "fraud_prevention").allowed  # now cached
+        first.objections.record(ann, "fraud_prevention", actor="t")
+        assert _answer_within(second, ann, "fraud_prevention", False, 10.0)
+        first.objections.lift(ann, "fraud_prevention", actor="t")
+        assert _answer_within(second, ann, "fraud_prevention", True, 10.0)
+    finally:
+        first.close()
+        second.close()
+
+
+def _answer_within(
+    runtime: Runtime, subject_id: str, purpose: str, allowed: bool, seconds: float
+) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if runtime.decider.may_process(subject_id, purpose).allowed is allowed:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def test_a_change_in_a_callers_transaction_is_heard_only_once_committed(url: str) -> None:
     """On the connection= path the cache is told after COMMIT, never before: a listener that
     reads the store when told already sees the withdrawal, and a rollback tells nobody."""

@@ -27,6 +27,7 @@ from pledge.enforcement.audit import AuditEntry
 from pledge.enforcement.model import LIMIT_SENSITIVE, ConsentRecord, SubjectState, rules_for
 from pledge.errors import NotFound
 from pledge.ids import new_id
+from pledge.store.changes import SUBJECT, announce
 from pledge.store.database import Database, after_commit
 from pledge.store.tables import consent_state, objections, subjects
 
@@ -189,6 +190,7 @@ class Objections:
                 AuditEntry("objection.lifted", actor, subject_id, details=_details(scope, channel)),
                 clock=self.clock,
             )
+            announce(connection, None, SUBJECT, [subject_id], clock=self.clock)
         self._changed(subject_id)
         return Objection(standing.id, subject_id, scope, standing.created_at, now)
 
@@ -317,6 +319,7 @@ def record_in(
         AuditEntry("objection.recorded", actor, subject_id, details=_details(scope, channel)),
         clock=clock,
     )
+    announce(connection, None, SUBJECT, [subject_id], clock=clock)  # every process's caches
     return objection, True
 
 
