@@ -139,6 +139,7 @@ class _Reader:
         self.needed = plan.needed()
         self.rows: dict[str, dict[tuple[Any, ...], Row]] = {step.table: {} for step in plan.steps}
         self.tallies: dict[str, int] = {}
+        self.copies: dict[str, dict[tuple[Any, ...], int]] = {}
         self.quiet = set() if everything else _quiet(plan)
         self.counted = {
             step.table
@@ -190,11 +191,20 @@ class _Reader:
                 self.tallies[step.table] = self.tallies.get(step.table, 0) + int(records[0]["rows"])
                 continue
             held = self.rows[step.table]
+            here: dict[tuple[Any, ...], int] = {}
             for record in records:
                 identity = _identify(record, step)
+                here[identity] = here.get(identity, 0) + 1
                 if identity not in held:
                     held[identity] = record
                     added.setdefault(step.table, []).append(record)
+            if not step.key:
+                # Rows without a key may repeat exactly. A lookup that finds one finds every
+                # copy; several lookups may find the same copies: the most any found is how
+                # many there are.
+                copies = self.copies.setdefault(step.table, {})
+                for identity, count in here.items():
+                    copies[identity] = max(copies.get(identity, 1), count)
         return added
 
     def linked(self, table: str, columns: tuple[str, ...], known: Found | None) -> list[Any]:
@@ -214,11 +224,15 @@ class _Reader:
         return [value for value in values if tuple(value) not in held]
 
     def found(self) -> Found:
-        return Found(
-            {step.table: list(self.rows[step.table].values()) for step in self.plan.steps},
-            {},
-            dict(self.tallies),
-        )
+        rows: dict[str, list[Row]] = {}
+        for step in self.plan.steps:
+            copies = self.copies.get(step.table, {})
+            rows[step.table] = [
+                row
+                for identity, row in self.rows[step.table].items()
+                for _ in range(copies.get(identity, 1))
+            ]
+        return Found(rows, {}, dict(self.tallies))
 
     def _below(self, step: Step) -> list[tuple[Step, Statement, dict[str, list[Any]]]]:
         """A quiet step's count: the chain of kept tables up to the first one that is read,
@@ -260,6 +274,10 @@ class _Reader:
 
     def _reads(self, step: Step) -> tuple[str, ...]:
         if self.everything:
+            return step.reads
+        if not step.key:
+            # A row without a key is addressed by its values (:func:`rows_of`): those of the
+            # links and identities it was found by must be among them.
             return step.reads
         rewritten = list((step.erasure.rewrite or {}) if step.erasure else {})
         wanted = [*step.key, *self.needed.get(step.table, ()), *rewritten]
@@ -383,23 +401,37 @@ def reread(connection: Connection, tables: Tables, plan: Plan, before: Found) ->
 def rows_of(
     tables: Tables, step: Step, rows: list[Row]
 ) -> list[tuple[tuple[Condition, ...], dict[str, list[Any]]]]:
-    """The lookups that address exactly ``rows``: by primary key; without one, by every
-    column read of them (rows alike in all of those are the same to the person)."""
+    """The lookups that address exactly ``rows``: by primary key; without one, by the values
+    of every column read of them.
+
+    Rows without a key are grouped by the columns they hold a value in, one lookup per group
+    over those columns: among them is the link or identity each row was found by, so a row of
+    someone else never matches (rows alike in all of them are the same to the person).
+    """
     if not rows:
         return []
-    columns = step.key or tuple(
-        column for column in rows[0] if all(row.get(column) is not None for row in rows)
-    )
-    values = [
-        tuple(row[column] for column in columns) if len(columns) > 1 else row[columns[0]]
-        for row in rows
-    ]
-    unique = list(dict.fromkeys(values))
-    condition = Condition(tuple(columns))
-    return [
-        ((condition,), {"p0": unique[start : start + CHUNK]})
-        for start in range(0, len(unique), CHUNK)
-    ]
+    if step.key:
+        groups = {step.key: rows}
+    else:
+        groups = {}
+        for row in rows:
+            held = tuple(column for column, value in row.items() if value is not None)
+            groups.setdefault(held, []).append(row)
+    lookups: list[tuple[tuple[Condition, ...], dict[str, list[Any]]]] = []
+    for columns, members in groups.items():
+        if not columns:
+            continue  # a row of nulls only: nothing tells it apart, it was found by nothing
+        values = [
+            tuple(row[column] for column in columns) if len(columns) > 1 else row[columns[0]]
+            for row in members
+        ]
+        unique = list(dict.fromkeys(values))
+        condition = Condition(tuple(columns))
+        lookups += [
+            ((condition,), {"p0": unique[start : start + CHUNK]})
+            for start in range(0, len(unique), CHUNK)
+        ]
+    return lookups
 
 
 def link_values(rows: Sequence[Row], columns: tuple[str, ...]) -> list[Any]:
