@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from pledge.datastores import constraints, matching
+from pledge.datastores.indexes import unindexed
 from pledge.datastores.model import Datastore, Schema, Table
 from pledge.datastores.plan import Plan, build_plan, drift
 from pledge.datastores.sql import SqlDatastore
@@ -32,6 +33,7 @@ UNREACHABLE_COLUMN = "D803"
 NOT_NULLABLE = "D804"
 AMBIGUOUS = "D805"
 UNMATCHED_VALUES = "D811"
+UNINDEXED = "D812"
 
 CHECK_CODES = {
     UNKNOWN_TABLE: "a declared table is not in the database",
@@ -46,6 +48,7 @@ CHECK_CODES = {
     constraints.CYCLE: "tables in a cycle of links that erasure cannot break",
     constraints.PSEUDONYM_UNFIT: "a pseudonym does not fit its column",
     UNMATCHED_VALUES: "stored identity values that would not match the way they are compared",
+    UNINDEXED: "an identity column of a large table that no index serves as it is compared",
 }
 """The codes of ``pledge datastores check`` (documented in docs/cli.md)."""
 
@@ -105,7 +108,11 @@ def check(
             findings = validate(declaration, name, schema)
             if isinstance(store, SqlDatastore) and not drift(schema, declaration.datastores[name]):
                 findings = sorted(
-                    [*findings, *_sampled(declaration, name, store)],
+                    [
+                        *findings,
+                        *_sampled(declaration, name, store),
+                        *_unindexed(declaration, name, store),
+                    ],
                     key=lambda f: (f.line, f.column, f.code),
                 )
         finally:
@@ -272,6 +279,34 @@ def _sampled(declaration: Declaration, name: str, store: SqlDatastore) -> list[F
                         )
     except SQLAlchemyError:
         return found  # the check itself already reflected; sampling is a hint, not a gate
+    return found
+
+
+def _unindexed(declaration: Declaration, name: str, store: SqlDatastore) -> list[Finding]:
+    """Identity columns of large tables that no index serves as they are compared, with the
+    statement that creates one (PostgreSQL and SQLite: :mod:`pledge.datastores.indexes`)."""
+    origin = origin_of(declaration)
+    metadata = store.metadata
+    if metadata is None:
+        return []
+    found: list[Finding] = []
+    try:
+        with store.engine.connect() as connection:
+            for missing in unindexed(
+                connection, declaration.datastores[name], dict(metadata.tables)
+            ):
+                message = (
+                    f"no index serves '{missing.table}.{missing.column}' compared as"
+                    f" {missing.match}: every request and every search after an erasure reads"
+                    f" all {missing.rows:,} rows of the table; create one: {missing.create}"
+                )
+                path = ("datastores", name, "tables", missing.table, "columns", missing.column)
+                found.append(
+                    origin.finding(UNINDEXED, message, path, at_key=True, severity=Severity.WARNING)
+                )
+            connection.rollback()
+    except SQLAlchemyError:
+        return found  # a hint, not a gate
     return found
 
 

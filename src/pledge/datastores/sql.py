@@ -157,7 +157,7 @@ class SqlDatastore:
         try:
             if engine.dialect.name == "sqlite":
                 self._refuse_missing_sqlite_file(engine.url)
-            with engine.connect() as connection, unknown_types_untyped():
+            with engine.connect() as connection, quiet_reflection():
                 inspector = inspect(connection)
                 present = set(inspector.get_table_names())
                 parents = _partitions(connection)
@@ -406,18 +406,22 @@ def reflect_into(
     metadata: MetaData, bind: Connection | Engine, only: Iterable[str] | None = None
 ) -> None:
     """Reflect the tables ``only`` (every table when None) into ``metadata``, quietly
-    (:func:`unknown_types_untyped`)."""
-    with unknown_types_untyped():
+    (:func:`quiet_reflection`)."""
+    with quiet_reflection():
         metadata.reflect(bind=bind, only=None if only is None else list(only))
 
 
 @contextmanager
-def unknown_types_untyped() -> Iterator[None]:
-    """Within: a column of a type SQLAlchemy does not know (MariaDB's ``INET6``, a PostgreSQL
-    extension's type) is reflected untyped, read as its driver returns it, instead of raising
-    a warning per column (an error where warnings are)."""
+def quiet_reflection() -> Iterator[None]:
+    """Within: what SQLAlchemy cannot reflect and Pledge does not need passes without a warning
+    (an error where warnings are): a column of a type it does not know (MariaDB's ``INET6``, a
+    PostgreSQL extension's type), read untyped as its driver returns it, and an index on an
+    expression (the ones docs/declaration.md tells users to create), which a plan never uses."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Did not recognize type", category=SAWarning)
+        warnings.filterwarnings(
+            "ignore", message="Skipped unsupported reflection of expression", category=SAWarning
+        )
         yield
 
 
