@@ -17,6 +17,7 @@ from pledge.enforcement.decisions import Decider
 from pledge.enforcement.objections import Objections
 from pledge.jobs import Jobs, Runner
 from pledge.keys import KeyCache
+from pledge.notify.delivery import MAIL_JOB, MailQueue
 from pledge.notify.mail import Mailer, build_mailer
 from pledge.notify.templates import Templates
 from pledge.notify.webhooks import RecipientWebhooks
@@ -45,7 +46,10 @@ class Runtime:
     jobs: Jobs
     execution: RequestExecution
     webhooks: RecipientWebhooks
-    mailer: Mailer
+    mailer: MailQueue
+    """Mail to people: queued in the store with the change that causes it, delivered after
+    commit through the transport (``mailer.transport``: SMTP, or the outbox of the admin
+    console, ``mailer.outbox``)."""
     changes: ChangeFeed
     """Tells this process's caches of what other processes change (at once, not after a TTL);
     started by the processes that keep caches long (the server, the SDK)."""
@@ -56,7 +60,11 @@ class Runtime:
         """A job runner with the handlers of every job kind."""
         return Runner(
             self.jobs,
-            {"request": self.execution.run, "recipient": self.webhooks.deliver},
+            {
+                "request": self.execution.run,
+                "recipient": self.webhooks.deliver,
+                MAIL_JOB: self.mailer.handle,
+            },
             poll=poll,
             on_dead={"request": self.execution.buried},
         )
@@ -86,6 +94,7 @@ def build_runtime(
     upgrade: bool = False,
     log_mode: str = "batched",
     notifier: Notifier | None = None,
+    transport: Mailer | None = None,
 ) -> Runtime:
     """Build the runtime from settings.
 
@@ -97,8 +106,10 @@ def build_runtime(
         upgrade: bring the schema up to date first (the embedded SQLite default does).
         log_mode: how decisions reach the audit trail: ``batched`` or ``sync``
             (see :mod:`pledge.enforcement.decision_log`).
-        notifier: where messages to people about their requests go; by default the mailer
-            (SMTP when ``settings.smtp_host`` is set, else the outbox of the admin console).
+        notifier: where messages to people about their requests go; by default the mail
+            queue (``Runtime.mailer``).
+        transport: what delivers the mail queue's mails; by default SMTP when
+            ``settings.smtp_host`` is set, else the outbox of the admin console.
     """
     declaration = declaration or load(settings.declaration)
     database = database or Database(settings.database_url)
@@ -111,9 +122,8 @@ def build_runtime(
         clock=clock,
         log_mode=log_mode,
     )
-    subjects = Subjects(
-        database, Keyring(settings.secret_key), clock=clock, on_change=decider.invalidate
-    )
+    keyring = Keyring(settings.secret_key)
+    subjects = Subjects(database, keyring, clock=clock, on_change=decider.invalidate)
     ledger = ConsentLedger(
         database,
         declaration,
@@ -123,12 +133,15 @@ def build_runtime(
         on_change=decider.invalidate,
     )
     objections = Objections(database, declaration, clock=clock, on_change=decider.invalidate)
-    mailer = (
-        notifier
-        if isinstance(notifier, Mailer)
-        else build_mailer(settings, Templates(declaration.controller.name, settings.public_url))
-    )
     jobs = Jobs(database, clock=clock, lease=dt.timedelta(seconds=settings.job_lease_seconds))
+    mailer = MailQueue(
+        database,
+        jobs,
+        keyring,
+        transport or build_mailer(settings, database, keyring, clock=clock),
+        Templates(declaration.controller.name, settings.public_url),
+        sender=settings.mail_from,
+    )
     execution: RequestExecution  # built below, on the requests; asked only once running
     requests = SubjectRequests(
         database,
@@ -142,7 +155,6 @@ def build_runtime(
         # Bound when called: the execution below plans the datastores.
         reaches=lambda datastore, table: execution.reaches(datastore, table),
     )
-    keyring = subjects.keyring
     execution = RequestExecution(
         database,
         declaration,

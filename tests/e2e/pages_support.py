@@ -27,8 +27,15 @@ ADMIN = "ada@acme.example"
 def runtime(folder: Path, **changes: Any) -> Runtime:
     """A runtime on a fresh SQLite file, its mail kept in the outbox."""
     built = api_runtime(folder, **changes)
-    assert isinstance(built.mailer, MailOutbox)
+    assert isinstance(built.mailer.outbox, MailOutbox)
     return built
+
+
+def outbox(built: Runtime) -> MailOutbox:
+    """The outbox of the admin console, in the runtime's store (no SMTP server)."""
+    kept = built.mailer.outbox
+    assert kept is not None, "the runtime sends its mail over SMTP"
+    return kept
 
 
 def client(built: Runtime, **options: Any) -> TestClient:
@@ -82,8 +89,7 @@ def sign_in_staff(browser: TestClient, email: str = ADMIN, password: str = PASSW
 
 def last_code(built: Runtime, to: str, kind: str) -> str:
     """The code of the newest mail of ``kind`` to ``to`` in the outbox."""
-    assert isinstance(built.mailer, MailOutbox)
-    mail = built.mailer.last_mail(to, kind)
+    mail = outbox(built).last_mail(to, kind)
     assert mail is not None, f"no {kind} mail to {to}"
     found = re.search(r"^    (\d{6})$", mail.text, re.MULTILINE)
     assert found, mail.text

@@ -10,12 +10,19 @@ from pathlib import Path
 
 import pytest
 from tests.e2e.api_support import declaration, settings
-from tests.e2e.pages_support import add_staff, client, last_code, post, sign_in_staff, soup
+from tests.e2e.pages_support import (
+    add_staff,
+    client,
+    last_code,
+    outbox,
+    post,
+    sign_in_staff,
+    soup,
+)
 
 from pledge.app import Runtime, build_runtime
 from pledge.enforcement import audit
 from pledge.enforcement.audit import AuditFilter
-from pledge.notify.mail import MailOutbox
 from pledge.store.database import Database
 from pledge.subjects.model import Identity
 
@@ -108,9 +115,8 @@ def test_staff_verify_extend_and_deny_through_the_forms(built: Runtime) -> None:
     assert ("request.verified", "staff:Ada") in actions(built, first)
     assert ("request.extended", "staff:Ada") in actions(built, first)
     assert ("request.denied", "staff:Ada") in actions(built, second)
-    assert isinstance(built.mailer, MailOutbox)
-    assert built.mailer.last_mail("ann@example.com", "extended") is not None
-    assert built.mailer.last_mail("bob@example.com", "denied") is not None
+    assert outbox(built).last_mail("ann@example.com", "extended") is not None
+    assert outbox(built).last_mail("bob@example.com", "denied") is not None
     detail = soup(browser.get(page).text)
     assert "request.extended" in detail.select_one(".timeline").get_text()
 

@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 from tests.conftest import revise
 from tests.e2e.api_support import DECLARATION, declaration, settings
-from tests.e2e.pages_support import client, last_code, post, sign_in_person, soup
+from tests.e2e.pages_support import client, last_code, outbox, post, sign_in_person, soup
 
 from pledge.app import Runtime, build_runtime
 from pledge.consent.model import Channel, notice_hash
 from pledge.declaration import loads
-from pledge.notify.mail import MailOutbox
 from pledge.subjects.model import Identity
 
 ANN = "ann@example.com"
@@ -263,8 +262,7 @@ def test_messages_reach_the_privacy_officer(built: Runtime) -> None:
         form_page="/privacy/child",
     )
     assert sent.status_code == 200 and "reached the privacy officer" in sent.text
-    assert isinstance(built.mailer, MailOutbox)
-    mail = built.mailer.last_mail("dpo@acme.example", "child")
+    mail = outbox(built).last_mail("dpo@acme.example", "child")
     assert mail is not None and mail.headers["Reply-To"] == "mum@example.com"
     assert "kid@example.com" in mail.text and "She is 12." in mail.text
     bad = post(
@@ -274,4 +272,4 @@ def test_messages_reach_the_privacy_officer(built: Runtime) -> None:
         form_page="/privacy/contact",
     )
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html")
-    assert built.mailer.last_mail("dpo@acme.example", "contact") is None
+    assert outbox(built).last_mail("dpo@acme.example", "contact") is None

@@ -15,6 +15,7 @@ from tests.e2e.pages_support import (
     PASSWORD,
     add_staff,
     client,
+    outbox,
     post,
     sign_in_person,
     sign_in_staff,
@@ -23,7 +24,6 @@ from tests.e2e.pages_support import (
 )
 
 from pledge.app import Runtime, build_runtime
-from pledge.notify.mail import MailOutbox
 
 
 class Clock:
@@ -255,7 +255,6 @@ def test_an_unknown_address_reads_like_a_wrong_password(built: Runtime) -> None:
 def test_sign_in_attempts_are_rate_limited_per_client(built: Runtime) -> None:
     """Past the limit a sign-in is answered 429 with Retry-After, and no code is sent."""
     browser = client(built)
-    assert isinstance(built.mailer, MailOutbox)
     answers = [
         post(
             browser,
@@ -268,13 +267,12 @@ def test_sign_in_attempts_are_rate_limited_per_client(built: Runtime) -> None:
     assert [answer.status_code for answer in answers] == [303, 303, 303, 303, 429]
     assert "retry-after" in answers[-1].headers
     assert "Too many attempts" in answers[-1].text
-    assert len([mail for mail in built.mailer.mails if mail.kind == "sign_in"]) == 4
+    assert len([mail for mail in outbox(built).mails if mail.kind == "sign_in"]) == 4
 
 
 def test_asking_for_a_code_never_tells_whether_an_address_is_known(built: Runtime) -> None:
     """A known and an unknown address get the same page and the same mail text."""
     built.subjects.find_or_create(_email("known@example.com"), actor="tests")
-    assert isinstance(built.mailer, MailOutbox)
     pages = []
     for address in ("known@example.com", "stranger@example.com"):
         browser = client(built)
@@ -284,7 +282,7 @@ def test_asking_for_a_code_never_tells_whether_an_address_is_known(built: Runtim
         )
     assert pages[0][:2] == pages[1][:2]
     assert soup(pages[0][2]).main.get_text() == soup(pages[1][2]).main.get_text()
-    texts = [mail.text.split("    ")[0] for mail in built.mailer.mails]
+    texts = [mail.text.split("    ")[0] for mail in outbox(built).mails]
     assert texts[0] == texts[1]
 
 
@@ -294,8 +292,7 @@ def test_five_wrong_codes_end_a_code(built: Runtime) -> None:
     pages = browser.app.state.pages  # type: ignore[attr-defined]
     pages.sign_in_limiter.capacity = 1000.0
     post(browser, "/privacy/sign-in", {"email": "ann@example.com"}, form_page="/privacy/sign-in")
-    assert isinstance(built.mailer, MailOutbox)
-    mail = built.mailer.last_mail("ann@example.com", "sign_in")
+    mail = outbox(built).last_mail("ann@example.com", "sign_in")
     assert mail is not None
     right = next(line.strip() for line in mail.text.splitlines() if line.startswith("    "))
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"

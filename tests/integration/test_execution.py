@@ -250,9 +250,9 @@ def test_an_erasure_that_keeps_nothing_makes_pledge_forget_the_person(
     with pytest.raises(RequestError, match="erased"):
         runtime.execution.report(request_id, "json")
     assert sessions.check(session.token, "person") is None
-    mailer = runtime.mailer
-    assert isinstance(mailer, MailOutbox)
-    done = mailer.last_mail(EMAIL, "completed")
+    kept = runtime.mailer.outbox
+    assert isinstance(kept, MailOutbox)
+    done = kept.last_mail(EMAIL, "completed")
     assert done is not None
     assert "- app.temperature_readings:" in done.text and "deleted" in done.text
     assert "- app.users: 1 row rewritten (email, full_name, phone, password_hash)" in done.text
@@ -608,6 +608,7 @@ def test_a_restriction_queues_the_recipients_notices(company: str, tmp_path: Pat
     finally:
         runtime.close()
     assert sorted(tuple(row) for row in keys) == [
+        (f"mail:{request.id}:completed:1", "mail", "done"),  # the person told, at once
         (f"recipient:{request.id}:partners", "recipient", "queued"),
         (f"request:{request.id}", "request", "done"),  # the effect's own job, carried out
     ]

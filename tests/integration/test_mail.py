@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 from tests.e2e.api_support import declaration, settings
 
-from pledge.app import build_runtime
+from pledge.app import Runtime, build_runtime
 from pledge.notify.mail import SmtpMailer
 from pledge.notify.templates import Templates
+from pledge.store.tables import jobs
 from pledge.subjects.model import Identity
 
 
@@ -36,6 +38,13 @@ class Inbox:
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)
         return "250 OK"
+
+
+def mail_jobs(runtime: Runtime) -> list[dict[str, Any]]:
+    """The rows of the runtime's mail jobs, oldest first."""
+    with runtime.database.read() as connection:
+        rows = connection.execute(select(jobs).where(jobs.c.kind == "mail").order_by(jobs.c.id))
+        return [dict(row) for row in rows.mappings()]
 
 
 def free_port() -> int:
@@ -85,9 +94,12 @@ def test_a_request_code_arrives_by_smtp_in_text_and_html(
         upgrade=True,
     )
     try:
-        assert isinstance(runtime.mailer, SmtpMailer)
+        assert isinstance(runtime.mailer.transport, SmtpMailer)
         request = runtime.requests.submit("access", Identity.parse("email", "ann@example.com"))
         [message] = inbox.messages
+        [job] = mail_jobs(runtime)
+        assert message["Message-ID"] == f"<pledge.{job['id']}@acme.example>"
+        assert job["state"] == "done"
         assert message["To"] == "ann@example.com"
         assert message["From"] == "privacy@acme.example"
         assert message["Subject"] == "Acme Cloud: confirm your privacy request"
@@ -106,20 +118,22 @@ def test_every_kind_of_request_mail_arrives(smtp: tuple[Inbox, int]) -> None:
     from pledge.requests import messages
     from pledge.requests.model import Denial, DenialGround, RequestType
 
-    mailer = SmtpMailer(
-        "127.0.0.1",
-        port,
-        "privacy@acme.example",
-        starttls=False,
-        composer=Templates("Acme Cloud", "https://acme.example"),
-    )
+    templates = Templates("Acme Cloud", "https://acme.example")
+    mailer = SmtpMailer("127.0.0.1", port, "privacy@acme.example", starttls=False)
     import datetime as dt
 
     due = dt.datetime(2026, 5, 2, tzinfo=dt.UTC)
-    mailer.send(messages.extended("Acme Cloud", "ann@example.com", "R1", "Many systems.", due))
-    denial = Denial(DenialGround.OTHER, "Not ours.", "You may complain.")
-    mailer.send(messages.denied("Acme Cloud", "ann@example.com", "R2", denial))
-    mailer.send(messages.completed("Acme Cloud", "ann@example.com", "R3", RequestType.ERASURE))
+    for message in (
+        messages.extended("Acme Cloud", "ann@example.com", "R1", "Many systems.", due),
+        messages.denied(
+            "Acme Cloud",
+            "ann@example.com",
+            "R2",
+            Denial(DenialGround.OTHER, "Not ours.", "You may complain."),
+        ),
+        messages.completed("Acme Cloud", "ann@example.com", "R3", RequestType.ERASURE),
+    ):
+        mailer.deliver(templates.request_mail(message))
     subjects = [message["Subject"] for message in inbox.messages]
     assert subjects == [
         "Acme Cloud: more time for your request",
@@ -138,9 +152,7 @@ def test_a_policy_notice_arrives_with_one_click_unsubscribe(smtp: tuple[Inbox, i
     import datetime as dt
 
     templates = Templates("Acme Cloud", "https://acme.example")
-    mailer = SmtpMailer(
-        "127.0.0.1", port, "privacy@acme.example", starttls=False, composer=templates
-    )
+    mailer = SmtpMailer("127.0.0.1", port, "privacy@acme.example", starttls=False)
     link = "https://acme.example/privacy/unsubscribe/01JD3Z6X6M0000000000000000.abc"
     mailer.deliver(
         templates.policy_change(
@@ -163,13 +175,7 @@ def test_starttls_is_required_when_configured(smtp: tuple[Inbox, int]) -> None:
     import smtplib
 
     inbox, port = smtp
-    mailer = SmtpMailer(
-        "127.0.0.1",
-        port,
-        "privacy@acme.example",
-        starttls=True,
-        composer=Templates("Acme Cloud", "https://acme.example"),
-    )
+    mailer = SmtpMailer("127.0.0.1", port, "privacy@acme.example", starttls=True)
     with pytest.raises(smtplib.SMTPNotSupportedError):
         mailer.deliver(
             Templates("Acme Cloud", "https://acme.example").sign_in("a@example.com", "123456", 15)
@@ -178,7 +184,8 @@ def test_starttls_is_required_when_configured(smtp: tuple[Inbox, int]) -> None:
 
 
 def test_a_server_that_is_down_fails_the_mail_not_the_request(tmp_path: Path) -> None:
-    """With the SMTP server unreachable the request is still received; the mail is logged."""
+    """With the SMTP server unreachable the request is still received; the mail stays queued,
+    its reason the exception's class, to be tried again in a minute."""
     port = free_port()
     runtime = build_runtime(
         settings(tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False),
@@ -190,5 +197,9 @@ def test_a_server_that_is_down_fails_the_mail_not_the_request(tmp_path: Path) ->
             "access", Identity.parse("email", f"{secrets.token_hex(4)}@example.com")
         )
         assert runtime.requests.get(request.id).state == "received"
+        [job] = mail_jobs(runtime)
     finally:
         runtime.close()
+    assert (job["state"], job["attempts"]) == ("queued", 1)
+    assert job["error"] == "not sent: ConnectionRefusedError"
+    assert job["key"] == f"mail:{request.id}:verification:1"

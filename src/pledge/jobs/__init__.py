@@ -5,7 +5,7 @@ lease runs out. A job's finished steps are rows too: a resumed job skips them, s
 done twice (the step that was cut off is done again, and must therefore be idempotent).
 """
 
-from pledge.jobs.runner import Handler, Runner
+from pledge.jobs.runner import Handler, Runner, run_claimed
 from pledge.jobs.service import Job, Jobs, JobState, Retry, StepRecord
 
-__all__ = ["Handler", "Job", "JobState", "Jobs", "Retry", "Runner", "StepRecord"]
+__all__ = ["Handler", "Job", "JobState", "Jobs", "Retry", "Runner", "StepRecord", "run_claimed"]

@@ -27,6 +27,34 @@ Handler = Callable[[Job], None]
 """Carries out one job; raises :class:`Retry` to be tried again later, anything else fails it."""
 
 
+def run_claimed(jobs: Jobs, job: Job, handler: Handler) -> None:
+    """Run a job this runner (or process) claimed, under its lease, and record its end: done,
+    queued again (:class:`Retry`, dead-lettered once its attempts are spent) or failed.
+
+    Raises:
+        StoreUnavailable: the store is down; the lease runs out and the job is taken up again
+            once it is back.
+    """
+    try:
+        with jobs.holding(job):
+            handler(job)
+    except LeaseLost:
+        log.warning("job %s (%s): taken over by another runner; left to it", job.id, job.kind)
+    except Retry as retry:
+        again = jobs.fail(job, retry.reason, retry_after=retry.after or backoff(job.attempts))
+        log.warning("job %s (%s): %s; retried: %s", job.id, job.kind, retry.reason, again)
+    except StoreUnavailable:
+        raise  # the lease runs out and the job is taken up again once the store is back
+    except Exception as error:  # a bug or a refusal: the job fails, the runner goes on
+        reason = describe(error)
+        # Where it happened, never the error's own text: it may hold personal values.
+        where = "".join(traceback.format_tb(error.__traceback__))
+        log.error("job %s (%s) failed: %s\n%s", job.id, job.kind, reason, where)
+        jobs.fail(job, reason)
+    else:
+        jobs.finish(job)
+
+
 class Runner:
     """Claims jobs from ``jobs`` and runs them with ``handlers`` (kind → handler).
 
@@ -67,26 +95,7 @@ class Runner:
         job = self.jobs.claim(self.owner, tuple(self.handlers))
         if job is None:
             return False
-        try:
-            with self.jobs.holding(job):
-                self.handlers[job.kind](job)
-        except LeaseLost:
-            log.warning("job %s (%s): taken over by another runner; left to it", job.id, job.kind)
-        except Retry as retry:
-            again = self.jobs.fail(
-                job, retry.reason, retry_after=retry.after or backoff(job.attempts)
-            )
-            log.warning("job %s (%s): %s; retried: %s", job.id, job.kind, retry.reason, again)
-        except StoreUnavailable:
-            raise  # the lease runs out and the job is taken up again once the store is back
-        except Exception as error:  # a bug or a refusal: the job fails, the runner goes on
-            reason = describe(error)
-            # Where it happened, never the error's own text: it may hold personal values.
-            where = "".join(traceback.format_tb(error.__traceback__))
-            log.error("job %s (%s) failed: %s\n%s", job.id, job.kind, reason, where)
-            self.jobs.fail(job, reason)
-        else:
-            self.jobs.finish(job)
+        run_claimed(self.jobs, job, self.handlers[job.kind])
         return True
 
     def _bury(self) -> None:

@@ -38,7 +38,9 @@ class JobState(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
-    DEAD = "dead"  # given up after MAX_ATTEMPTS: its runner stopped half-way every time
+    # Given up after MAX_ATTEMPTS: tried again that often, or its runner stopped half-way every
+    # time. Never claimed again.
+    DEAD = "dead"
 
 
 class LeaseLost(PledgeError):
@@ -381,14 +383,18 @@ class Jobs:
     def fail(self, job: Job, reason: str, *, retry_after: dt.timedelta | None = None) -> bool:
         """Record a failure: queued again after ``retry_after`` while attempts remain.
 
+        A failure to be retried once the attempts are spent (:data:`MAX_ATTEMPTS`) is given up:
+        dead-lettered with the reason, never claimed again. Any other fails the job for good.
+
         Returns whether the job will be tried again (False too when the runner no longer held
         it: nothing changes then).
         """
-        again = retry_after is not None and job.attempts < MAX_ATTEMPTS
-        if again:
-            assert retry_after is not None
+        if retry_after is None:
+            self._close(job, JobState.FAILED, reason, None)
+            return False
+        if job.attempts < MAX_ATTEMPTS:
             return self._close(job, JobState.QUEUED, reason, self.clock() + retry_after)
-        self._close(job, JobState.FAILED, reason, None)
+        self._close(job, JobState.DEAD, f"given up after {job.attempts} attempts: {reason}", None)
         return False
 
     def get(self, job_id: str) -> Mapping[str, Any]:

@@ -1,27 +1,34 @@
-"""Sending e-mail: over SMTP when a server is configured, else into an outbox that the admin
-console shows (the development default: nothing leaves the machine).
+"""Sending e-mail: the transports. Over SMTP when a server is configured, else into the outbox
+of the admin console, kept in Pledge's store (the development default: nothing leaves the
+machine, and every process sees the same mails).
 
-Both are :class:`~pledge.requests.notifier.Notifier`\\ s, so the requests service sends
-through them unchanged: a request message is composed from its templates (a text and an HTML
-part) and delivered. Pages send their own mails (the sign-in code, policy change notices)
-with :meth:`Mailer.deliver`.
+Mail to people about their requests, and the messages forwarded to the privacy officer, are
+not handed to a transport directly: they are queued with the change that causes them and
+delivered after commit (:mod:`pledge.notify.delivery`). The sign-in code of the privacy
+center is sent directly, so that the person sees at once when it could not be.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import smtplib
 import ssl
-import threading
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from sqlalchemy import delete, insert, select
+
 from pledge.clock import Clock, utc_now
 from pledge.config import Settings
-from pledge.requests.notifier import Message, Outbox
+from pledge.errors import KeyDestroyed
+from pledge.ids import new_id
+from pledge.requests.notifier import Message
+from pledge.store.database import Database
+from pledge.store.tables import outbox
+from pledge.subjects.crypto import Keyring
 
 OUTBOX_SIZE = 1000
 """How many mails the outbox keeps (the oldest go first)."""
@@ -40,10 +47,12 @@ class Mail:
         text: the plain-text part.
         html: the HTML part (the same words).
         kind: what it is: ``sign_in``, ``verification``, ``extended``, ``denied``,
-            ``completed``, ``failed``, ``policy_change``.
+            ``completed``, ``failed``, ``policy_change``, ``contact``, ``child``.
         request_id: the request it is about, if any.
         headers: extra headers (``List-Unsubscribe``…).
         created_at: when it was composed.
+        message_id: its ``Message-ID``; a queued mail's is derived from its job, so that a
+            mail sent twice is recognisable as one. Empty: a new one is made when sent.
     """
 
     to: str
@@ -54,6 +63,7 @@ class Mail:
     request_id: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     created_at: dt.datetime = field(default_factory=utc_now)
+    message_id: str = ""
 
     def to_email(self, sender: str) -> EmailMessage:
         """The mail as a MIME message from ``sender``: text, with the HTML as an alternative."""
@@ -62,28 +72,55 @@ class Mail:
         message["To"] = self.to
         message["Subject"] = self.subject
         message["Date"] = format_datetime(self.created_at)
-        domain = sender.rpartition("@")[2].strip("> ") or "localhost"
-        message["Message-ID"] = make_msgid(domain=domain)
+        message["Message-ID"] = self.message_id or make_msgid(domain=message_domain(sender))
         for name, value in self.headers.items():
             message[name] = value
         message.set_content(self.text)
         message.add_alternative(self.html, subtype="html")
         return message
 
+    def to_json(self) -> bytes:
+        """The mail as JSON, to be sealed."""
+        return json.dumps(
+            {
+                "to": self.to,
+                "subject": self.subject,
+                "text": self.text,
+                "html": self.html,
+                "kind": self.kind,
+                "request_id": self.request_id,
+                "headers": dict(self.headers),
+                "created_at": self.created_at.isoformat(),
+                "message_id": self.message_id,
+            },
+            sort_keys=True,
+        ).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Mail:
+        """The mail of :meth:`to_json`."""
+        values = json.loads(data)
+        return cls(
+            to=values["to"],
+            subject=values["subject"],
+            text=values["text"],
+            html=values["html"],
+            kind=values["kind"],
+            request_id=values["request_id"],
+            headers=dict(values["headers"]),
+            created_at=dt.datetime.fromisoformat(values["created_at"]),
+            message_id=values["message_id"],
+        )
+
+
+def message_domain(sender: str) -> str:
+    """The domain of a sender's address, for the ``Message-ID`` of its mails."""
+    return sender.rpartition("@")[2].strip("> ") or "localhost"
+
 
 class Mailer:
-    """Composes and delivers mails; a notifier of the requests service.
-
-    Args:
-        composer: turns a request message into a mail (see :mod:`pledge.notify.templates`).
-    """
-
-    def __init__(self, composer: Composer) -> None:
-        self.composer = composer
-
-    def send(self, message: Message) -> None:
-        """Compose a request message into a mail and deliver it (raises when not sent)."""
-        self.deliver(self.composer.request_mail(message))
+    """Delivers mails: a transport (SMTP, the outbox of the admin console), or the queue in
+    front of one (:class:`pledge.notify.delivery.MailQueue`)."""
 
     def deliver(self, mail: Mail) -> None:
         """Deliver one mail; raising means it was not sent."""
@@ -114,7 +151,6 @@ class SmtpMailer(Mailer):
         password: its password.
         starttls: upgrade to TLS with STARTTLS before logging in (refused if the server
             cannot).
-        composer: see :class:`Mailer`.
     """
 
     def __init__(
@@ -126,9 +162,7 @@ class SmtpMailer(Mailer):
         user: str = "",
         password: str = "",
         starttls: bool = True,
-        composer: Composer,
     ) -> None:
-        super().__init__(composer)
         self.host = host
         self.port = port
         self.sender = sender
@@ -154,46 +188,89 @@ class SmtpMailer(Mailer):
         return f"SMTP server {self.host}:{self.port}{tls}, from {self.sender}"
 
 
-class MailOutbox(Outbox, Mailer):
-    """Keeps mails in memory instead of sending them: the admin console's outbox.
+class MailOutbox(Mailer):
+    """Keeps mails in Pledge's store instead of sending them: the admin console's outbox.
 
-    It is also the requests service's :class:`~pledge.requests.notifier.Outbox`: its
-    ``messages`` and ``last()`` read the same mails as request messages.
+    Every process on the store keeps its mails here and sees every other's. Each mail is
+    sealed under a key of Pledge's own (``Keyring.seal``), so that it outlives the subject's
+    key like a mail that was sent; the newest ``size`` are kept. A mail kept twice (by a job
+    that died before it was marked done) is kept once, by its ``Message-ID``.
 
     Args:
-        composer: see :class:`Mailer`.
+        database: Pledge's store.
+        keyring: seals and opens the mails.
+        sender: the From address (the domain of the ``Message-ID`` it gives a mail without one).
         size: how many mails to keep.
         clock: the time source.
     """
 
     def __init__(
-        self, composer: Composer, *, size: int = OUTBOX_SIZE, clock: Clock = utc_now
+        self,
+        database: Database,
+        keyring: Keyring,
+        *,
+        sender: str = "privacy@localhost",
+        size: int = OUTBOX_SIZE,
+        clock: Clock = utc_now,
     ) -> None:
-        Outbox.__init__(self)
-        Mailer.__init__(self, composer)
+        self.database = database
+        self.keyring = keyring
+        self.domain = message_domain(sender)
+        self.size = size
         self.clock = clock
-        self._mails: deque[Mail] = deque(maxlen=size)
-        self._mail_lock = threading.Lock()
-
-    def send(self, message: Message) -> None:
-        """Keep the request message, and its mail."""
-        Outbox.send(self, message)
-        Mailer.send(self, message)
 
     def deliver(self, mail: Mail) -> None:
-        """Keep the mail."""
-        with self._mail_lock:
-            self._mails.append(mail)
+        """Keep the mail (raises ``StoreUnavailable`` when the store cannot take it)."""
+        kept = replace(mail, message_id=mail.message_id or make_msgid(domain=self.domain))
+        row_id = new_id()
+        sealed = self.keyring.seal(kept.to_json(), _context(row_id))
+        with self.database.transaction() as connection:
+            known = connection.execute(
+                select(outbox.c.id).where(outbox.c.message_id == kept.message_id)
+            ).first()
+            if known is not None:
+                return
+            connection.execute(
+                insert(outbox).values(
+                    id=row_id,
+                    message_id=kept.message_id,
+                    kind=kept.kind,
+                    request_id=kept.request_id,
+                    created_at=self.clock(),
+                    mail_encrypted=sealed,
+                )
+            )
+            oldest_kept = connection.execute(
+                select(outbox.c.id).order_by(outbox.c.id.desc()).offset(self.size - 1).limit(1)
+            ).scalar()
+            if oldest_kept is not None:
+                connection.execute(delete(outbox).where(outbox.c.id < oldest_kept))
+
+    def kept(self) -> list[Mail]:
+        """The mails kept, newest first (one that no longer opens, sealed under another
+        master key, is left out)."""
+        with self.database.read() as connection:
+            rows = connection.execute(
+                select(outbox.c.id, outbox.c.mail_encrypted)
+                .order_by(outbox.c.id.desc())
+                .limit(self.size)
+            ).all()
+        found = []
+        for row in rows:
+            try:
+                found.append(Mail.from_json(self.keyring.unseal(row[1], _context(row[0]))))
+            except KeyDestroyed:
+                continue
+        return found
 
     @property
     def mails(self) -> list[Mail]:
         """The mails kept, oldest first."""
-        with self._mail_lock:
-            return list(self._mails)
+        return list(reversed(self.kept()))
 
     def last_mail(self, to: str, kind: str | None = None) -> Mail | None:
         """The newest mail to ``to`` (of ``kind``, when given), or None."""
-        for mail in reversed(self.mails):
+        for mail in self.kept():
             if mail.to == to and (kind is None or mail.kind == kind):
                 return mail
         return None
@@ -204,8 +281,15 @@ class MailOutbox(Outbox, Mailer):
         return "the outbox of the admin console (no SMTP server is configured)"
 
 
-def build_mailer(settings: Settings, composer: Composer) -> Mailer:
-    """The mailer the settings ask for: SMTP when ``smtp_host`` is set, else the outbox."""
+def _context(row_id: str) -> str:
+    """What a kept mail is sealed to: its row."""
+    return f"outbox/{row_id}"
+
+
+def build_mailer(
+    settings: Settings, database: Database, keyring: Keyring, *, clock: Clock = utc_now
+) -> Mailer:
+    """The transport the settings ask for: SMTP when ``smtp_host`` is set, else the outbox."""
     if settings.smtp_host:
         return SmtpMailer(
             settings.smtp_host,
@@ -214,9 +298,17 @@ def build_mailer(settings: Settings, composer: Composer) -> Mailer:
             user=settings.smtp_user,
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
-            composer=composer,
         )
-    return MailOutbox(composer)
+    return MailOutbox(database, keyring, sender=settings.mail_from, clock=clock)
 
 
-__all__ = ["Composer", "Mail", "MailOutbox", "Mailer", "SmtpMailer", "build_mailer"]
+__all__ = [
+    "OUTBOX_SIZE",
+    "Composer",
+    "Mail",
+    "MailOutbox",
+    "Mailer",
+    "SmtpMailer",
+    "build_mailer",
+    "message_domain",
+]

@@ -330,8 +330,10 @@ class RequestExecution:
         Their data key and blind indexes are destroyed (:meth:`Subjects.erase`): identities,
         consent evidence, request details, the found rows of the job's steps and the reports
         can no longer be decrypted, and the person is signed out. The completion mail, with
-        what was erased, went out before. When a legal hold keeps rows, the person stays
-        known, restricted, so that what is kept is only stored.
+        what was erased, was queued with the completion, sealed under a key of Pledge's own:
+        it is delivered even when that happens after the person is forgotten (the mail server
+        was down). When a legal hold keeps rows, the person stays known, restricted, so that
+        what is kept is only stored.
 
         ``result`` is what the run that just completed the request returned; a run cut off
         between completing and forgetting reads the job's steps instead.

@@ -5,15 +5,16 @@
 out in the datastores calls: a move checks the transition, updates the row and writes its audit
 event in one transaction (with, optionally, more work of the caller's in the same
 transaction), then returns the request as it is now. Denial and extension are moves too: a
-staff member's decisions on the request's course, each with its reason. Messages to the person
-go out after the commit; a message that cannot be sent does not undo the step.
+staff member's decisions on the request's course, each with its reason. A message to the
+person is queued in the transaction of the move that decides it (:class:`Notifier`), and goes
+out once it has committed: a move rolled back tells nobody; one committed is told, even when
+the mail server is down or the process dies right after (the mail is retried until sent).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -41,7 +42,6 @@ from pledge.store.tables import subject_requests as requests_table
 from pledge.subjects.crypto import KeyDestroyed
 from pledge.subjects.service import Subjects
 
-log = logging.getLogger(__name__)
 _E = TypeVar("_E", RequestType, Regime, RequestState, DenialGround)
 
 ACTOR_LIMIT = 100
@@ -132,8 +132,10 @@ class RequestLifecycle:
                 {"ground": str(cause), "reason": denial.reason},
             )
             contact = self._read_contact(connection, row)
-        if contact is not None:
-            self._send(messages.denied(self.company, contact, request_id, denial))
+            if contact is not None:
+                self.notifier.queue(
+                    connection, messages.denied(self.company, contact, request_id, denial)
+                )
         return self.get(request_id)
 
     def extend(
@@ -191,8 +193,9 @@ class RequestLifecycle:
             }
             self._audit(connection, "request.extended", actor, row, details)
             contact = self._read_contact(connection, row)
-        if contact is not None:
-            self._send(messages.extended(self.company, contact, request_id, reason.strip(), due_at))
+            if contact is not None:
+                told = messages.extended(self.company, contact, request_id, reason.strip(), due_at)
+                self.notifier.queue(connection, told)
         return self.get(request_id)
 
     # --- carrying out -------------------------------------------------------------------------
@@ -233,18 +236,19 @@ class RequestLifecycle:
             result: what was done, without personal data (audited).
             also: more work for the same transaction.
         """
-        done, contact = self._moving(
+
+        def told(done: SubjectRequest, contact: str) -> Message:
+            return messages.completed(self.company, contact, request_id, done.type, result)
+
+        return self._move(
             request_id,
             RequestState.COMPLETED,
             actor,
             "request.completed",
             dict(result or {}),
             also=also,
-            contact=True,
+            tell=told,
         )
-        if contact is not None:
-            self._send(messages.completed(self.company, contact, request_id, done.type, result))
-        return done
 
     def fail(self, request_id: str, reason: str, *, retryable: bool, actor: str) -> SubjectRequest:
         """Record that carrying out the request failed.
@@ -374,23 +378,12 @@ class RequestLifecycle:
         details: dict[str, Any],
         *,
         also: Callable[[Connection], None] | None = None,
+        tell: Callable[[SubjectRequest, str], Message] | None = None,
         **values: Any,
     ) -> SubjectRequest:
-        return self._moving(request_id, target, actor, action, details, also=also, **values)[0]
-
-    def _moving(
-        self,
-        request_id: str,
-        target: RequestState,
-        actor: str,
-        action: str,
-        details: dict[str, Any],
-        *,
-        also: Callable[[Connection], None] | None = None,
-        contact: bool = False,
-        **values: Any,
-    ) -> tuple[SubjectRequest, str | None]:
-        """:meth:`_move`, and with ``contact`` the person's contact address (None: none)."""
+        """Move a request to ``target`` with its audit event (and ``also``), in one transaction;
+        with ``tell``, the message it makes of the request as moved and the person's contact
+        address (when there is one) is queued to them in that transaction."""
         now = self.clock()
         with self.database.transaction() as connection:
             row = records.row(connection, request_id, lock=True)
@@ -407,8 +400,11 @@ class RequestLifecycle:
             if also is not None:
                 also(connection)
             moved = {**row, **changes}
-            address = self._read_contact(connection, moved) if contact else None
-            return self._record(connection, moved, now), address
+            done = self._record(connection, moved, now)
+            address = self._read_contact(connection, moved) if tell is not None else None
+            if tell is not None and address is not None:
+                self.notifier.queue(connection, tell(done, address))
+            return done
 
     def _audit(
         self,
@@ -428,14 +424,6 @@ class RequestLifecycle:
             ),
             clock=self.clock,
         )
-
-    def _send(self, message: Message) -> None:
-        try:
-            self.notifier.send(message)
-        except Exception:  # the step stands; the message is what failed
-            log.exception(
-                "could not send the %s message of request %s", message.kind, message.request_id
-            )
 
 
 def choice(kind: type[_E], value: Any, name: str) -> _E:

@@ -70,8 +70,6 @@ class _Received:
     request_id: str
     subject_id: str
     duplicate: bool
-    code: str | None
-    contact: str | None
 
 
 class SubjectRequests(ImmediateRequests):
@@ -84,7 +82,8 @@ class SubjectRequests(ImmediateRequests):
         ledger: withdraws consent.
         objections: records objections.
         clock: the time source.
-        notifier: where messages to people go; an in-memory :class:`Outbox` by default.
+        notifier: where messages to people go, queued in the transaction of the step that
+            decides them; an in-memory :class:`Outbox` by default.
         holidays: dates that are not business days (for the CCPA receipt confirmation).
         jobs: the job table, where the effect of a verified immediate request is queued so
             that it survives the process; without it the effect is applied in-process only.
@@ -180,15 +179,6 @@ class SubjectRequests(ImmediateRequests):
             except IntegrityError:  # another submission created the same new subject first
                 if attempt == 2:
                     raise
-        if received.code is not None and received.contact is not None:
-            self._send_code(
-                received.request_id,
-                received.subject_id,
-                kind,
-                received.contact,
-                received.code,
-                submitter,
-            )
         if not received.duplicate and skip is not None and kind in IMMEDIATE_TYPES:
             self._carry_out_now(received.request_id, submitter)
         found = self.get(received.request_id)
@@ -229,7 +219,9 @@ class SubjectRequests(ImmediateRequests):
                 ),
                 clock=self.clock,
             )
-            return _Received(request_id, subject_id, True, code, contact)
+            if code is not None and contact is not None:
+                self._queue_code(connection, request_id, subject_id, kind, contact, code, submitter)
+            return _Received(request_id, subject_id, True)
         if contact is None and skip is None:
             raise UsageError(
                 "a request is verified by a code sent by e-mail: submit it with an"
@@ -249,40 +241,37 @@ class SubjectRequests(ImmediateRequests):
             staff=staff,
         )
         if skip is None:
-            return _Received(
-                request_id,
-                subject_id,
-                False,
-                self.codes.issue(connection, request_id, now),
-                contact,
-            )
+            code = self.codes.issue(connection, request_id, now)
+            assert contact is not None  # refused above otherwise
+            self._queue_code(connection, request_id, subject_id, kind, contact, code, submitter)
+            return _Received(request_id, subject_id, False)
         self._mark_verified(
             connection, request_id, subject_id, now, method="staff", note=skip, actor=submitter
         )
         self._queue_effect(connection, request_id, kind)
         if contact is None:  # the staff member is in touch with the person
             self._confirm_receipt(connection, request_id, subject_id, now, submitter)
-        return _Received(request_id, subject_id, False, None, contact)
+        return _Received(request_id, subject_id, False)
 
     def resend_code(self, request_id: str, *, actor: str = "subject") -> SubjectRequest:
         """Send a new code (the old one stops working, the attempts start again).
 
         Raises:
             NotFound: no such request.
-            RequestError: the request is not waiting for verification.
+            RequestError: the request is not waiting for verification, or has no e-mail
+                address to send a code to (nothing changes).
         """
         now = self.clock()
         with self.database.transaction() as connection:
             row = records.row(connection, request_id, lock=True)
             if row["state"] != RequestState.RECEIVED:
                 raise RequestError(f"the request is {row['state']}; it needs no code")
-            code = self.codes.issue(connection, request_id, now)
             contact = self._read_contact(connection, row)
-        if contact is None:
-            raise RequestError("the request has no e-mail address to send a code to")
-        self._send_code(
-            request_id, row["subject_id"], RequestType(row["type"]), contact, code, actor
-        )
+            if contact is None:
+                raise RequestError("the request has no e-mail address to send a code to")
+            code = self.codes.issue(connection, request_id, now)
+            kind = RequestType(row["type"])
+            self._queue_code(connection, request_id, row["subject_id"], kind, contact, code, actor)
         return self.get(request_id)
 
     # --- verifying ----------------------------------------------------------------------------
@@ -435,8 +424,9 @@ class SubjectRequests(ImmediateRequests):
         known = self.subjects.get(subject_id, connection).identities
         return next((found.value for found in known if found.kind is IdentityKind.EMAIL), None)
 
-    def _send_code(
+    def _queue_code(
         self,
+        connection: Connection,
         request_id: str,
         subject_id: str,
         kind: RequestType,
@@ -444,18 +434,20 @@ class SubjectRequests(ImmediateRequests):
         code: str,
         actor: str,
     ) -> None:
+        """Queue the code's mail in the transaction that issued it; the mail confirms receipt
+        (it is delivered after commit, retried until the mail server takes it)."""
         minutes = int(CODE_LIFETIME.total_seconds() // 60)
-        self._send(messages.verification(self.company, contact, request_id, kind, code, minutes))
+        told = messages.verification(self.company, contact, request_id, kind, code, minutes)
+        self.notifier.queue(connection, told)
         now = self.clock()
-        with self.database.transaction() as connection:
-            self._audit(
-                connection,
-                "request.code_sent",
-                actor,
-                {"id": request_id, "subject_id": subject_id},
-                {"expires_at": (now + CODE_LIFETIME).isoformat()},
-            )
-            self._confirm_receipt(connection, request_id, subject_id, now, actor)
+        self._audit(
+            connection,
+            "request.code_sent",
+            actor,
+            {"id": request_id, "subject_id": subject_id},
+            {"expires_at": (now + CODE_LIFETIME).isoformat()},
+        )
+        self._confirm_receipt(connection, request_id, subject_id, now, actor)
 
 
 def _staff_name(name: str | None) -> str | None:

@@ -284,23 +284,20 @@ changes = Table(
     Index("ix_changes_at", "at"),
 )
 
-# Messages to deliver after the transaction that decided them commits (mail): written in that
-# transaction, delivered at least once, each under an idempotency key. The message itself is
-# personal (an address, a code): sealed under a key of Pledge's own, and purged once old.
+# The development outbox: with no SMTP server configured, the mails Pledge would have sent are
+# kept here, so that every process on the store and the admin console see the same ones. Each
+# mail is sealed under a key of Pledge's own (it is personal: an address, a code); a mail kept
+# twice (its job delivered it, then died before it was marked done) is kept once, by its
+# Message-ID. The newest 1,000 are kept.
 outbox = Table(
     "outbox",
     metadata,
     _id(primary_key=True),
-    Column("topic", String(32), nullable=False),  # mail
-    Column("key", String(120), nullable=False, unique=True),
-    Column("state", String(16), nullable=False),  # pending, sent, failed
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("run_after", UtcDateTime, nullable=False),
-    Column("payload_encrypted", LargeBinary, nullable=False),
-    Column("error", Text, nullable=True),
+    Column("message_id", String(255), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),  # verification, completed, sign_in …
+    _id("request_id", nullable=True),  # the request it is about; no foreign key: kept apart
     Column("created_at", UtcDateTime, nullable=False),
-    Column("sent_at", UtcDateTime, nullable=True),
-    Index("ix_outbox_state_run_after", "state", "run_after"),
+    Column("mail_encrypted", LargeBinary, nullable=False),
 )
 
 # The steps a job finished: a restarted job skips them, so no step is done twice.

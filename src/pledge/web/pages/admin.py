@@ -23,7 +23,6 @@ from pledge.declaration.model import LegalBasis
 from pledge.enforcement import audit
 from pledge.enforcement.audit import AuditFilter
 from pledge.errors import DatastoreError, NotFound, PledgeError
-from pledge.notify.mail import MailOutbox
 from pledge.render import render_ropa
 from pledge.requests.execution import DATASTORE_TYPES
 from pledge.requests.model import DenialGround, RequestState, RequestType, SubjectRequest
@@ -353,10 +352,12 @@ def request_report(
 
 @router.get("/outbox")
 def outbox(request: Request, pages: PagesDep, session: StaffSession) -> HTMLResponse:
-    """The mails Pledge would have sent, newest first (when no SMTP server is configured)."""
+    """Mails not delivered (why, never to whom), then the outbox's (no SMTP), newest first."""
     require(session.staff, Permission.READ_OUTBOX)
     mailer = pages.runtime.mailer
-    mails = list(reversed(mailer.mails)) if isinstance(mailer, MailOutbox) else None
+    kept = mailer.outbox.kept() if mailer.outbox is not None else None
+    undelivered: list[Any] = mailer.undelivered()
+    mails = [*undelivered, *kept] if kept is not None else undelivered or None
     return pages.render(
         request,
         "admin/outbox.html",

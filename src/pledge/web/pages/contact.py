@@ -1,5 +1,9 @@
 """Messages from people to the privacy officer (a question, a complaint, a child's data):
-checked, then forwarded by mail to the address the declaration gives for privacy matters."""
+checked, then forwarded by mail to the address the declaration gives for privacy matters.
+
+The mail is queued in Pledge's store and delivered after commit (the runtime's mailer, a
+:class:`~pledge.notify.delivery.MailQueue`): a message the person was told is sent is never
+lost to a mail server that is down."""
 
 from __future__ import annotations
 
@@ -59,7 +63,7 @@ def forward(
     """Check a message and forward it to the privacy officer.
 
     Args:
-        mailer: sends it.
+        mailer: sends it (the runtime's mail queue: queued, then delivered after commit).
         templates: composes it.
         declaration: names the privacy officer's address.
         kind: ``contact`` or ``child``.

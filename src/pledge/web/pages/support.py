@@ -88,7 +88,9 @@ class Pages:
             runtime.database,
             settings.secret_key,
             runtime.subjects,
-            runtime.mailer,
+            # Sent directly, not queued: the person sees at once when it could not be, and a
+            # code delivered hours later would have expired.
+            runtime.mailer.transport,
             self.templates,
             clock=runtime.clock,
         )

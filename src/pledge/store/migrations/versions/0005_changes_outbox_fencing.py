@@ -1,4 +1,4 @@
-"""What changed (for every process's caches), the outbox of messages, fenced job leases
+"""What changed (for every process's caches), the development outbox of mails, fenced job leases
 
 Revision ID: 0005
 Revises: 0004
@@ -33,20 +33,14 @@ def upgrade() -> None:
     op.create_table(
         "outbox",
         sa.Column("id", sa.String(length=26), nullable=False),
-        sa.Column("topic", sa.String(length=32), nullable=False),
-        sa.Column("key", sa.String(length=120), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("run_after", pledge.store.tables.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("payload_encrypted", sa.LargeBinary(), nullable=False),
-        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("message_id", sa.String(length=255), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("request_id", sa.String(length=26), nullable=True),
         sa.Column("created_at", pledge.store.tables.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", pledge.store.tables.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("mail_encrypted", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
-        sa.UniqueConstraint("key", name=op.f("uq_outbox_key")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_outbox_message_id")),
     )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_state_run_after", ["state", "run_after"], unique=False)
 
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("lease_token", sa.String(length=32), nullable=True))
@@ -55,8 +49,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_column("lease_token")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_state_run_after")
     op.drop_table("outbox")
     with op.batch_alter_table("changes", schema=None) as batch_op:
         batch_op.drop_index("ix_changes_at")
