@@ -16,6 +16,7 @@ from tests.e2e.pages_support import (
     add_staff,
     client,
     outbox,
+    pages_of,
     post,
     sign_in_person,
     sign_in_staff,
@@ -372,3 +373,23 @@ def test_bad_input_gets_a_page_not_a_traceback(built: Runtime) -> None:
         headers={"content-type": "multipart/form-data; boundary=x"},
     )
     assert garbage.status_code in (400, 403) and "Traceback" not in garbage.text
+
+
+def test_a_code_the_mail_server_did_not_take_is_said_so_without_a_server_error(
+    built: Runtime,
+) -> None:
+    """The mail server is down: the sign-in page says the code could not be sent, with the
+    address still in the form, no traceback, and no address in the log."""
+
+    class Down:
+        def deliver(self, mail: object) -> None:
+            raise ConnectionRefusedError("mail.example: refused for who@example.com")
+
+    browser = client(built)
+    pages_of(browser).sign_in.mailer = Down()  # type: ignore[assignment]
+    answer = post(
+        browser, "/privacy/sign-in", {"email": "who@example.com"}, form_page="/privacy/sign-in"
+    )
+    assert answer.status_code == 422
+    assert "could not be sent" in answer.text
+    assert "Traceback" not in answer.text

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import logging
 import os
 import secrets
+import smtplib
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -32,6 +34,8 @@ from pledge.store.database import Database
 from pledge.store.tables import sign_in_codes
 from pledge.subjects.model import Identity, IdentityKind, InvalidIdentity
 from pledge.subjects.service import Subjects
+
+log = logging.getLogger(__name__)
 
 CODE_DIGITS = 6
 CODE_LIFETIME = dt.timedelta(minutes=15)
@@ -78,7 +82,8 @@ class PersonSignIn:
         """Send a code to ``email`` and return the id of the sign-in it completes.
 
         Raises:
-            UsageError: not an e-mail address, or too many codes asked for this address.
+            UsageError: not an e-mail address, too many codes asked for this address, or the
+                mail server did not take the code (nothing to wait for: ask again later).
         """
         try:
             identity = Identity.parse("email", email)
@@ -125,7 +130,15 @@ class PersonSignIn:
                 clock=self.clock,
             )
         minutes = int(CODE_LIFETIME.total_seconds() // 60)
-        self.mailer.deliver(self.templates.sign_in(identity.value, code, minutes))
+        try:
+            self.mailer.deliver(self.templates.sign_in(identity.value, code, minutes))
+        except (OSError, smtplib.SMTPException) as error:
+            # Its text may quote the address: only its kind goes to the log.
+            log.warning("sign-in code not sent: %s", type(error).__name__)
+            raise UsageError(
+                "the code could not be sent: the mail server is not answering; try again in a"
+                " few minutes"
+            ) from None
         return sign_in_id
 
     def verify(self, sign_in_id: str, code: str) -> str:
