@@ -164,7 +164,6 @@ def build_runtime(
         pseudonym_key=keyring.pseudonym_key,
         clock=clock,
     )
-    requests.on_restricted = execution.notify_recipients
     webhooks = RecipientWebhooks(database, declaration, requests, subjects, jobs, clock=clock)
     keys = KeyCache(database, settings.api_key_cache_seconds, clock=clock)
     listeners = Listeners()

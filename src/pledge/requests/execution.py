@@ -38,7 +38,6 @@ from pledge.requests import reports as report_files
 from pledge.requests.connections import Connector, DatastoreConnections, OpenedDatastores
 from pledge.requests.corrections import corrections_in
 from pledge.requests.model import IMMEDIATE_TYPES, RequestState, RequestType, SubjectRequest
-from pledge.requests.notices import queue_notices
 from pledge.requests.service import SubjectRequests
 from pledge.requests.steps import RequestSteps, retained
 from pledge.store.database import Database
@@ -356,11 +355,6 @@ class RequestExecution:
         self.subjects.erase(
             request.subject_id, actor=f"job:{job.id}", reason=f"erasure request {request.id}"
         )
-
-    def notify_recipients(self, connection: Connection, request: SubjectRequest) -> dict[str, Any]:
-        """Queue, in the caller's transaction, a notice to each recipient with a webhook
-        (:func:`pledge.requests.notices.queue_notices`)."""
-        return queue_notices(connection, request, self.declaration, self.jobs, self.subjects)
 
     def _datastores(self) -> OpenedDatastores:
         return self.connections.opened()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-from collections.abc import Callable
 
 from sqlalchemy import Connection
 
@@ -24,6 +23,7 @@ from pledge.jobs.service import REQUEST_JOB, Jobs, backoff, describe, request_ke
 from pledge.requests.effects import ImmediateEffects
 from pledge.requests.lifecycle import RequestLifecycle
 from pledge.requests.model import IMMEDIATE_TYPES, RequestState, RequestType, SubjectRequest
+from pledge.requests.notices import queue_notices
 from pledge.requests.notifier import Notifier
 from pledge.store.database import Database
 from pledge.subjects.service import Subjects
@@ -58,11 +58,9 @@ class ImmediateRequests(RequestLifecycle):
         jobs: Jobs | None,
     ) -> None:
         super().__init__(database, declaration, subjects, clock, notifier)
+        self.declaration = declaration
         self.effects = effects
         self.jobs = jobs
-        self.on_restricted: Callable[[Connection, SubjectRequest], object] | None = None
-        """Called in the transaction that completes a restriction: the composition root
-        queues the recipients' notices there (GDPR Art. 19)."""
         self._owner = f"{socket.gethostname()[:30]}:{os.getpid()}:effects"
 
     def retry(self, request_id: str, *, actor: str) -> SubjectRequest:
@@ -109,12 +107,12 @@ class ImmediateRequests(RequestLifecycle):
             raise  # still verified: its job applies it when the database is back
         except PledgeError as error:
             return self.fail(request_id, str(error), retryable=False, actor=actor)
-        notify = self.on_restricted
         also = None
-        if request.type is RequestType.RESTRICTION and notify is not None:
-
+        jobs = self.jobs
+        if request.type is RequestType.RESTRICTION and jobs is not None:
+            # The recipients are told in the transaction that completes it (GDPR Art. 19).
             def also(connection: Connection) -> None:
-                notify(connection, request)
+                queue_notices(connection, request, self.declaration, jobs, self.subjects)
 
         return self.complete(request_id, actor=actor, result=result, also=also)
 
