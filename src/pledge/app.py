@@ -19,11 +19,15 @@ from pledge.jobs import Jobs, Runner
 from pledge.keys import KeyCache
 from pledge.notify.delivery import MAIL_JOB, MailQueue
 from pledge.notify.mail import Mailer, build_mailer
+from pledge.notify.policies import PolicyVersions
 from pledge.notify.templates import Templates
+from pledge.notify.unsubscribe import Unsubscribe
 from pledge.notify.webhooks import RecipientWebhooks
 from pledge.requests.execution import RequestExecution
 from pledge.requests.notifier import Notifier
 from pledge.requests.service import SubjectRequests
+from pledge.staff.people import PersonSignIn
+from pledge.staff.service import Sessions, StaffAccounts
 from pledge.store.changes import API_KEY, SUBJECT, ChangeFeed, Listeners
 from pledge.store.database import Database
 from pledge.subjects.crypto import Keyring
@@ -55,6 +59,19 @@ class Runtime:
     started by the processes that keep caches long (the server, the SDK)."""
     keys: KeyCache
     """The API keys this process has checked (the server's)."""
+    staff: StaffAccounts
+    """The staff's accounts (the admin console's sign-in)."""
+    sessions: Sessions
+    """Signed-in staff and people."""
+    sign_in: PersonSignIn
+    """The privacy center's sign-in by a code sent to the person (sent directly, not queued:
+    the person sees at once when it could not be, and a code hours late would have expired)."""
+    versions: PolicyVersions
+    """The versions of the policy served, for the privacy center's history."""
+    unsubscribe: Unsubscribe
+    """The signed one-click unsubscribe links of marketing mails."""
+    templates: Templates
+    """The texts of the mails to people."""
 
     def runner(self, *, poll: float = 1.0) -> Runner:
         """A job runner with the handlers of every job kind."""
@@ -134,12 +151,13 @@ def build_runtime(
     )
     objections = Objections(database, declaration, clock=clock, on_change=decider.invalidate)
     jobs = Jobs(database, clock=clock, lease=dt.timedelta(seconds=settings.job_lease_seconds))
+    templates = Templates(declaration.controller.name, settings.public_url)
     mailer = MailQueue(
         database,
         jobs,
         keyring,
         transport or build_mailer(settings, database, keyring, clock=clock),
-        Templates(declaration.controller.name, settings.public_url),
+        templates,
         sender=settings.mail_from,
     )
     execution: RequestExecution  # built below, on the requests; asked only once running
@@ -171,6 +189,14 @@ def build_runtime(
     listeners.add(lambda kind, ref: keys.forget(ref) if kind == API_KEY else None)
     changes = ChangeFeed(database, listeners, clock=clock)  # started by long-lived processes
     return Runtime(
+        staff=StaffAccounts(database, clock=clock),
+        sessions=Sessions(database, clock=clock),
+        sign_in=PersonSignIn(
+            database, settings.secret_key, subjects, mailer.transport, templates, clock=clock
+        ),
+        versions=PolicyVersions(database, clock=clock),
+        unsubscribe=Unsubscribe(settings.secret_key, settings.public_url),
+        templates=templates,
         changes=changes,
         keys=keys,
         jobs=jobs,

@@ -81,21 +81,12 @@ class Pages:
     def __post_init__(self) -> None:
         runtime = self.runtime
         settings = runtime.settings
-        self.staff = StaffAccounts(runtime.database, clock=runtime.clock)
-        self.sessions = Sessions(runtime.database, clock=runtime.clock)
-        self.templates = Templates(runtime.declaration.controller.name, settings.public_url)
-        self.sign_in = PersonSignIn(
-            runtime.database,
-            settings.secret_key,
-            runtime.subjects,
-            # Sent directly, not queued: the person sees at once when it could not be, and a
-            # code delivered hours later would have expired.
-            runtime.mailer.transport,
-            self.templates,
-            clock=runtime.clock,
-        )
-        self.versions = PolicyVersions(runtime.database, clock=runtime.clock)
-        self.unsubscribe = Unsubscribe(settings.secret_key, settings.public_url)
+        self.staff = runtime.staff
+        self.sessions = runtime.sessions
+        self.templates = runtime.templates
+        self.sign_in = runtime.sign_in
+        self.versions = runtime.versions
+        self.unsubscribe = runtime.unsubscribe
         self.sign_in_limiter = RateLimiter(settings.sign_in_rate_limit)
         self._csrf_key = derived_key(settings.secret_key, "pledge/v1/csrf")
         self.environment = Environment(
